@@ -30,6 +30,7 @@ export interface HubConfig {
       };
   auth: { tokenSecret?: string; tokenTtlSeconds: number; issuer: string };
   identity: { idHashSecret?: string };
+  index: { workers: number; batchSize: number };
   metricsToken?: string;
   log: { level: string };
   shutdownGraceMs: number;
@@ -124,6 +125,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): HubConfig {
     blob,
     auth: { tokenSecret, tokenTtlSeconds: read<number>(env, 'HUB_TOKEN_TTL_SECONDS')!, issuer: read<string>(env, 'HUB_TOKEN_ISSUER')! },
     identity: { idHashSecret },
+    index: { workers: read<number>(env, 'HUB_INDEX_WORKERS')!, batchSize: read<number>(env, 'HUB_INDEX_BATCH')! },
     metricsToken: read<string>(env, 'HUB_METRICS_TOKEN'),
     log: { level: read<string>(env, 'LOG_LEVEL')! },
     shutdownGraceMs: read<number>(env, 'HUB_SHUTDOWN_GRACE_SECONDS')! * 1000,

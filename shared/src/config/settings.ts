@@ -10,11 +10,11 @@ export interface Setting {
   secret?: boolean;
 }
 
-const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
+const port = z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be a port number').max(65535, 'must be a port number');
 const host = z.string().min(1);
 const bool = z.stringbool({ truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off'] });
 const secret = z.string().min(32, 'must be at least 32 characters');
-const positive = (max: number) => z.coerce.number().int().min(1, `must be 1..${max}`).max(max, `must be 1..${max}`);
+const positive = (max: number) => z.coerce.number({ error: 'must be a number' }).int().min(1, `must be 1..${max}`).max(max, `must be 1..${max}`);
 
 /** Every setting the hub reads, in one table: the README and the compose check are made from it. */
 export const settings = {
@@ -40,10 +40,12 @@ export const settings = {
   S3_PART_SIZE_MB: { schema: positive(5120).refine((n) => n >= 5, 'must be at least 5 (the S3 minimum part size)'), default: '16', expect: 'a whole number of MiB >= 5', doc: 'Multipart upload part size.' },
   HUB_TOKEN_SECRET: { schema: secret, expect: 'a random string of 32+ characters', doc: 'Signs the hub\'s access tokens (HS256). Required with DATABASE_URL; the embedded default generates one in the data folder.', secret: true },
   HUB_ID_HASH_SECRET: { schema: secret, expect: 'a random string of 32+ characters', doc: 'Keys the hash national IDs are matched on. Required with DATABASE_URL; never change it once data exists.', secret: true },
-  HUB_TOKEN_TTL_SECONDS: { schema: z.coerce.number().int().min(60, 'must be 60..86400').max(86400, 'must be 60..86400'), default: '900', expect: 'seconds 60..86400', doc: 'Lifetime of an access token.' },
+  HUB_TOKEN_TTL_SECONDS: { schema: z.coerce.number({ error: 'must be a number' }).int().min(60, 'must be 60..86400').max(86400, 'must be 60..86400'), default: '900', expect: 'seconds 60..86400', doc: 'Lifetime of an access token.' },
   HUB_TOKEN_ISSUER: { schema: z.string().min(1), default: 'regional-results-hub', expect: 'a string', doc: 'The `iss` of issued tokens.' },
   HUB_METRICS_TOKEN: { schema: z.string().min(16, 'must be at least 16 characters'), expect: 'a string of 16+ characters', doc: 'When set, `/metrics` needs `Authorization: Bearer <token>`.', secret: true },
   HUB_DEMO: { schema: bool, expect: 'true or false', doc: 'Create the demo region on first start (default true on the embedded default, false with DATABASE_URL).' },
+  HUB_INDEX_WORKERS: { schema: positive(64), default: '2', expect: 'a whole number 1..64', doc: 'Index worker loops per process running the index service.' },
+  HUB_INDEX_BATCH: { schema: positive(5000), default: '200', expect: 'a whole number 1..5000', doc: 'Accepted objects an index worker claims per transaction.' },
   HUB_SHUTDOWN_GRACE_SECONDS: { schema: positive(300), default: '10', expect: 'seconds 1..300', doc: 'How long shutdown waits for in-flight work.' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', expect: 'fatal|error|warn|info|debug|trace|silent', doc: 'Log level (JSON lines on stdout).' },
 } satisfies Record<string, Setting>;

@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+import type { Logger } from '../log';
 
 export type { Knex } from 'knex';
 
@@ -12,6 +13,7 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export interface DbOptions {
   url: string;
+  log?: Logger;
   poolMax: number;
   applicationName?: string;
 }
@@ -22,5 +24,12 @@ export function createDb(options: DbOptions): Knex {
     connection: { connectionString: options.url, application_name: options.applicationName ?? 'regional-results-hub' },
     pool: { min: 0, max: options.poolMax },
     acquireConnectionTimeout: 10_000,
+    // knex writes its warnings to the console unless told otherwise
+    log: options.log && {
+      warn: (m: unknown) => options.log!.warn({ knex: String(m) }, 'database warning'),
+      error: (m: unknown) => options.log!.error({ knex: String(m) }, 'database error'),
+      deprecate: (m: unknown) => options.log!.warn({ knex: String(m) }, 'database deprecation'),
+      debug: () => undefined,
+    },
   });
 }

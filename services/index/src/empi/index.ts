@@ -1,0 +1,1 @@
+export { linkPatient, livePerson, nameKey, type LinkedPatient, type PatientFacts } from './link';

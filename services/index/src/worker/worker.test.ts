@@ -1,0 +1,72 @@
+import { createFsBlobStore } from '@hub/shared/blob';
+import { badInput } from '@hub/shared/errors';
+import { createOrganization } from '@hub/shared/org';
+import { testDatabase, testLogger, TEST_ID_HASH_SECRET, type TestDatabase } from '@hub/shared/testing';
+import os from 'node:os';
+import { ACCEPTED_CHANNEL, createIndexWorker, type IndexHandler } from '.';
+
+describe('index workers', () => {
+  let t: TestDatabase;
+  let org: number;
+  beforeAll(async () => {
+    t = await testDatabase();
+    org = (await createOrganization(t.db, { code: 'H1', name: '一院', kind: 'hospital' })).id;
+    await t.db.raw('create table indexed_probe (accepted_id bigint primary key, identity text)');
+  });
+  afterAll(() => t.drop());
+
+  let n = 0;
+  const accept = async (identity: string) => {
+    const [row] = await t.db('accepted_objects')
+      .insert({ kind: 'hl7v2', organization_id: org, identity, sha256: (n++).toString(16).padStart(64, '0'), size: 10, blob_key: `k/${identity}`, source: 'test', summary: {} })
+      .returning('id');
+    await t.db.raw(`select pg_notify(?, 'hl7v2')`, [ACCEPTED_CHANNEL]);
+    return row.id as number;
+  };
+  const ctx = { blob: createFsBlobStore({ root: os.tmpdir() }), log: testLogger(), idHashSecret: TEST_ID_HASH_SECRET };
+  const worker = (handler: IndexHandler, loops = 1) => createIndexWorker({ db: t.db, databaseUrl: t.url, ctx, handlers: { hl7v2: handler }, loops, batchSize: 7, pollMs: 60_000 });
+  const record: IndexHandler = async (trx, o) => {
+    if (o.identity.startsWith('bad')) throw badInput('no patient identifier', { location: 'PID-3' });
+    if (o.identity.startsWith('flaky') && o.attempts === 0) throw new Error('connection reset');
+    await trx('indexed_probe').insert({ accepted_id: o.id, identity: o.identity });
+  };
+
+  it('indexes each accepted object exactly once across concurrent workers, woken by the notification', async () => {
+    const ids = await Promise.all(Array.from({ length: 40 }, (_, i) => accept(`ok-${i}`)));
+    const w = worker(record, 3);
+    await w.start();
+    try {
+      for (let i = 0; i < 100 && (await t.db('accepted_objects').whereIn('id', ids).where({ state: 'indexed' }).count('* as c').first())!.c !== 40; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await w.stop();
+    }
+    expect(await t.db('indexed_probe').whereIn('accepted_id', ids).count('* as c').first()).toEqual({ c: 40 });
+  });
+
+  it('keeps a bad object as failed with its error, rolls back its partial rows, and goes on with the rest', async () => {
+    const bad = await accept('bad-1');
+    const good = await accept('ok-after-bad');
+    // writes a row, then finds the object bad: the row must not survive
+    const failing: IndexHandler = async (trx, o) => {
+      await trx('indexed_probe').insert({ accepted_id: o.id, identity: o.identity });
+      if (o.identity.startsWith('bad')) throw badInput('no patient identifier', { location: 'PID-3' });
+    };
+    await worker(failing).drain();
+    expect(await t.db('accepted_objects').where({ id: bad }).first('state', 'error', 'attempts')).toEqual({ state: 'failed', error: 'no patient identifier', attempts: 1 });
+    expect(await t.db('indexed_probe').where({ accepted_id: bad }).first()).toBeUndefined();
+    expect(await t.db('accepted_objects').where({ id: good }).first('state')).toEqual({ state: 'indexed' });
+  });
+
+  it('retries an object whose indexing failed for a passing reason', async () => {
+    const flaky = await accept('flaky-1');
+    const w = worker(record);
+    await w.drain();
+    const waiting = await t.db('accepted_objects').where({ id: flaky }).first('state', 'attempts', 'error', t.db.raw('retry_at > now() as later'));
+    expect(waiting).toEqual({ state: 'accepted', attempts: 1, error: 'connection reset', later: true });
+    await t.db('accepted_objects').where({ id: flaky }).update({ retry_at: t.db.raw(`now() - interval '1 second'`) });
+    await w.drain();
+    expect(await t.db('accepted_objects').where({ id: flaky }).first('state', 'attempts', 'error')).toEqual({ state: 'indexed', attempts: 2, error: null });
+  });
+});

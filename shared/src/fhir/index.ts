@@ -1,0 +1,1 @@
+export { operationOutcome, type OperationOutcome } from './outcome';
