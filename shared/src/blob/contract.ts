@@ -391,7 +391,7 @@ export function describeBlobStoreContract(
     });
 
     test('check resolves on a reachable, writable store', async () => {
-      await expect(store.check()).resolves.toBeUndefined();
+      await store.check().catch((e: any) => { console.log('CHECKFAIL', e.cause, e.cause?.$metadata, e.cause?.$response?.body); throw e; });
     });
   });
 }

@@ -28,6 +28,8 @@ export interface Hub {
 export interface ServicePart {
   name: string;
   mount?(app: Express): void;
+  /** Routes of this part answered without a token (e.g. FHIR /metadata). */
+  publicPaths?: string[];
   /** Starts listeners other than HTTP (DIMSE, MLLP, workers); returns lines for the start banner. */
   start?(): Promise<string[]>;
   /** Stops taking new work and finishes what is in flight. */
@@ -106,7 +108,7 @@ export async function runHub(config: HubConfig, service: string, buildParts: (hu
       { name: 'blob-store', check: () => hub.blob.check() },
     ],
     authenticate: authenticate(hub.tokens),
-    publicPaths: [TOKEN_PATH],
+    publicPaths: [TOKEN_PATH, ...parts.flatMap((p) => p.publicPaths ?? [])],
     mount(app) {
       app.use(createTokenRouter({ db: hub.db, tokens: hub.tokens }));
       for (const part of parts) part.mount?.(app);

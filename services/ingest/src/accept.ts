@@ -1,0 +1,90 @@
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '@hub/shared/blob';
+import type { Knex } from '@hub/shared/db';
+import type { Logger } from '@hub/shared/log';
+import { Counter } from 'prom-client';
+import type { Metrics } from '@hub/shared/http';
+
+/** The channel the index workers LISTEN on (services/index ACCEPTED_CHANNEL). */
+const ACCEPTED_CHANNEL = 'hub_accepted';
+
+export type AcceptedKind = 'dicom' | 'hl7v2' | 'fhir';
+
+export interface Acceptance {
+  kind: AcceptedKind;
+  organizationId: number;
+  /** What makes a push the same push: the SOP Instance UID; `${orgId}|${MSH-10}`; … */
+  identity: string;
+  /** The door: 'stow-rs', 'c-store', 'mllp', 'http-hl7', 'fhir'. */
+  source: string;
+  /** Derived from the identity and the content hash, so a new version never overwrites an old one. */
+  blobKey: string;
+  /** The object; its size and SHA-256 are known before it is accepted (doors hash as they receive). */
+  body: Readable | Buffer;
+  size: number;
+  sha256: string;
+  contentType?: string;
+  /** What the door parsed, for the workers; never a clear national ID. */
+  summary: Record<string, unknown>;
+}
+
+export interface Accepted {
+  acceptedId: number;
+  /** `stored`: new; `duplicate`: the same identity and bytes were accepted before (nothing new); `replaced`: a new version of a known identity. */
+  outcome: 'stored' | 'duplicate' | 'replaced';
+}
+
+export interface AcceptDeps {
+  db: Knex;
+  blob: BlobStore;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+export type Accept = (acceptance: Acceptance) => Promise<Accepted>;
+
+/**
+ * The one path every door ends in: the object goes to the blob store first, then its row is
+ * committed (with a notification for the workers), and only then may the door acknowledge.
+ * A crash between the two leaves an object without a row, which the reconciler collects;
+ * a row without its object cannot exist.
+ */
+export function createAccept(deps: AcceptDeps): Accept {
+  const accepted = new Counter({
+    name: 'hub_accepted_objects_total',
+    help: 'Objects accepted by the doors, by kind, door and outcome',
+    labelNames: ['kind', 'source', 'outcome'] as const,
+    registers: deps.metrics ? [deps.metrics.registry] : [],
+  });
+
+  return async (a) => {
+    const known = await deps.db('accepted_objects').where({ kind: a.kind, identity: a.identity, sha256: a.sha256 }).first('id');
+    if (known) {
+      if (!Buffer.isBuffer(a.body)) a.body.resume();
+      accepted.inc({ kind: a.kind, source: a.source, outcome: 'duplicate' });
+      return { acceptedId: known.id, outcome: 'duplicate' };
+    }
+
+    await deps.blob.put(a.blobKey, a.body, { size: a.size, sha256: a.sha256, contentType: a.contentType });
+
+    const result = await deps.db.transaction(async (trx) => {
+      const inserted = await trx.raw(
+        `insert into accepted_objects (kind, organization_id, identity, sha256, size, blob_key, source, summary)
+         values (?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (kind, identity, sha256) do nothing
+         returning id`,
+        [a.kind, a.organizationId, a.identity, a.sha256, a.size, a.blobKey, a.source, JSON.stringify(a.summary)],
+      );
+      if (!inserted.rows[0]) {
+        // the same push raced us and won: one row, one object (same key, same bytes)
+        const row = await trx('accepted_objects').where({ kind: a.kind, identity: a.identity, sha256: a.sha256 }).first('id');
+        return { acceptedId: row.id as number, outcome: 'duplicate' as const };
+      }
+      const earlier = await trx('accepted_objects').where({ kind: a.kind, identity: a.identity }).whereNot({ sha256: a.sha256 }).first('id');
+      await trx.raw('select pg_notify(?, ?)', [ACCEPTED_CHANNEL, a.kind]);
+      return { acceptedId: inserted.rows[0].id as number, outcome: earlier ? ('replaced' as const) : ('stored' as const) };
+    });
+    accepted.inc({ kind: a.kind, source: a.source, outcome: result.outcome });
+    return result;
+  };
+}

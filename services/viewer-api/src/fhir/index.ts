@@ -1,0 +1,4 @@
+export { createFhirRouter, FHIR_METADATA_PATH, type FhirRouterDeps } from './router';
+export { searchsetBundle } from './bundle';
+export { capabilityStatement } from './capability';
+export type { FhirContext, FhirResourceProvider, Resource, SearchPage, SearchParamDefinition, SearchParams, SearchResult } from './types';

@@ -1,0 +1,109 @@
+import express, { Router, type Request, type Response } from 'express';
+import { recordAudit } from '@hub/shared/audit';
+import { principalOf, requireScope } from '@hub/shared/auth';
+import type { Knex } from '@hub/shared/db';
+import { badInput, notFound } from '@hub/shared/errors';
+import { searchsetBundle } from './bundle';
+import { capabilityStatement } from './capability';
+import type { FhirContext, FhirResourceProvider, Resource, SearchPage, SearchParams } from './types';
+
+export const FHIR_METADATA_PATH = '/fhir/metadata';
+const MAX_COUNT = 500;
+const DEFAULT_COUNT = 50;
+const controlParams = new Set(['_count', '_offset', '_sort', '_include', '_format', '_total', '_elements', '_summary']);
+
+export interface FhirRouterDeps {
+  db: Knex;
+  publicUrl: string;
+  providers: FhirResourceProvider[];
+}
+
+function send(res: Response, status: number, body: Resource): void {
+  res.status(status).type('application/fhir+json').send(JSON.stringify(body));
+}
+
+function fhirBase(publicUrl: string): string {
+  return `${publicUrl}/fhir`;
+}
+
+function contextOf(req: Request, res: Response, deps: FhirRouterDeps): FhirContext {
+  const principal = principalOf(res);
+  const practitioner = req.get('x-practitioner')?.slice(0, 200) || undefined;
+  const requestId = res.locals.requestId as string;
+  return {
+    db: deps.db,
+    principal,
+    practitioner,
+    requestId,
+    base: fhirBase(deps.publicUrl),
+    publicUrl: deps.publicUrl,
+    audit: (events) =>
+      recordAudit(
+        deps.db,
+        events.map((e) => ({ outcome: 'ok', ...e, organizationId: principal.organization.id, clientId: principal.clientId, practitioner, requestId })),
+      ),
+  };
+}
+
+function parseSearch(query: Record<string, string | string[]>): { params: SearchParams; page: SearchPage } {
+  const params: SearchParams = new Map();
+  const all = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  for (const [name, value] of Object.entries(query)) {
+    if (controlParams.has(name)) continue;
+    params.set(name, all(value).map(String));
+  }
+  const count = query._count === undefined ? DEFAULT_COUNT : Number(all(query._count)[0]);
+  const offset = query._offset === undefined ? 0 : Number(all(query._offset)[0]);
+  if (!Number.isInteger(count) || count < 0) throw badInput('_count must be a whole number', { location: '_count', code: 'invalid-count' });
+  if (!Number.isInteger(offset) || offset < 0) throw badInput('_offset must be a whole number', { location: '_offset', code: 'invalid-offset' });
+  return {
+    params,
+    page: {
+      count: Math.min(count, MAX_COUNT),
+      offset,
+      sort: all(query._sort).flatMap((s) => s.split(',')).filter(Boolean),
+      include: all(query._include),
+    },
+  };
+}
+
+/**
+ * FHIR R4 over the providers: `/fhir/metadata`, read, search by GET and POST `_search`,
+ * Bundle paging. Errors become OperationOutcomes in the app's error handler (path /fhir).
+ */
+export function createFhirRouter(deps: FhirRouterDeps): Router {
+  const router = Router();
+  const byType = new Map(deps.providers.map((p) => [p.type, p]));
+  const provider = (type: string) => {
+    const p = byType.get(type);
+    if (!p) throw notFound(`this server does not serve ${type} resources`, { location: type, code: 'unknown-resource-type' });
+    return p;
+  };
+
+  router.get(FHIR_METADATA_PATH, (_req, res) => send(res, 200, capabilityStatement(fhirBase(deps.publicUrl), deps.providers)));
+
+  const search = async (req: Request, res: Response, query: Record<string, string | string[]>) => {
+    const p = provider(String(req.params.type));
+    if (!p.search) throw badInput(`${p.type} cannot be searched here`, { code: 'search-not-supported' });
+    const { params, page } = parseSearch(query);
+    for (const name of params.keys()) {
+      const base = name.split(':')[0]!.split('.')[0]!;
+      if (!p.searchParams.some((s) => s.name === base)) throw badInput(`unknown search parameter ${name} for ${p.type}`, { location: name, code: 'unknown-search-parameter' });
+    }
+    const ctx = contextOf(req, res, deps);
+    const result = await p.search(params, page, ctx);
+    send(res, 200, searchsetBundle(ctx.base, p.type, params, page, result));
+  };
+
+  router.get('/fhir/:type', requireScope('results:read'), (req, res) => search(req, res, req.query as Record<string, string | string[]>));
+  router.post('/fhir/:type/_search', requireScope('results:read'), express.urlencoded({ extended: false, limit: '64kb' }), (req, res) =>
+    search(req, res, { ...(req.query as Record<string, string | string[]>), ...(req.body as Record<string, string | string[]>) }),
+  );
+  router.get('/fhir/:type/:id', requireScope('results:read'), async (req, res) => {
+    const p = provider(String(req.params.type));
+    if (!p.read) throw badInput(`${p.type} cannot be read here`, { code: 'read-not-supported' });
+    if (!/^[A-Za-z0-9\-.]{1,64}$/.test(String(req.params.id))) throw badInput('a FHIR id is 1-64 letters, digits, "-" or "."', { location: 'id', code: 'invalid-id' });
+    send(res, 200, await p.read(String(req.params.id), contextOf(req, res, deps)));
+  });
+  return router;
+}
