@@ -1,1 +1,2 @@
 export { operationOutcome, type OperationOutcome } from './outcome';
+export * from './systems';
