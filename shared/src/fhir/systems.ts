@@ -2,8 +2,9 @@
  * Identifier and code systems the hub writes and reads, defined once. FHIR identifiers for
  * a hospital's own patient numbers are scoped by the organization's code.
  */
-// The resident identity card number (GB 11643). Reads accept it in clear and hash it at once.
-export const NATIONAL_ID_SYSTEM = 'urn:oid:1.2.156.112604.1.2.1';
+// The resident identity card number (GB 11643), by the OID China's health-record CDA templates
+// (WS/T 500) use for it. Reads accept it in clear and hash it at once.
+export const NATIONAL_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
 /** A hospital's own patient number (MRN / DICOM Patient ID) in the hub. */
 export const mrnSystem = (organizationCode: string) => `urn:hub:organization:${organizationCode}:mrn`;
 /** Parses `mrnSystem(...)` back to the organization code, or null. */
