@@ -50,21 +50,22 @@ function monthStart(year: number, month: number): Date {
  * run from several instances at once.
  */
 export async function ensureAuditPartitions(db: Knex, now: Date = new Date(), monthsAhead = 2): Promise<string[]> {
-  const created: string[] = [];
-  for (let offset = -1; offset <= monthsAhead; offset++) {
-    const from = monthStart(now.getUTCFullYear(), now.getUTCMonth() + offset);
-    const to = monthStart(from.getUTCFullYear(), from.getUTCMonth() + 1);
-    const name = `audit_events_${from.getUTCFullYear()}_${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
-    const exists = await db.raw('select to_regclass(?) as t', [name]);
-    if (exists.rows[0].t) continue;
-    try {
+  return db.transaction(async (trx) => {
+    // Instances starting together take turns, so each partition is created exactly once.
+    await trx.raw('select pg_advisory_xact_lock(?)', [AUDIT_PARTITION_LOCK]);
+    const created: string[] = [];
+    for (let offset = -1; offset <= monthsAhead; offset++) {
+      const from = monthStart(now.getUTCFullYear(), now.getUTCMonth() + offset);
+      const to = monthStart(from.getUTCFullYear(), from.getUTCMonth() + 1);
+      const name = `audit_events_${from.getUTCFullYear()}_${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
+      const exists = await trx.raw('select to_regclass(?) as t', [name]);
+      if (exists.rows[0].t) continue;
       // DDL takes no bind parameters; both bounds are ISO timestamps made here, not input.
-      await db.raw(`create table if not exists ${name} partition of audit_events for values from ('${from.toISOString()}') to ('${to.toISOString()}')`);
+      await trx.raw(`create table ${name} partition of audit_events for values from ('${from.toISOString()}') to ('${to.toISOString()}')`);
       created.push(name);
-    } catch (err) {
-      // another instance created it in the meantime
-      if (!/already exists/.test(String(err))) throw err;
     }
-  }
-  return created;
+    return created;
+  });
 }
+
+const AUDIT_PARTITION_LOCK = 0x61756474; // "audt"
