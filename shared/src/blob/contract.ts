@@ -337,17 +337,23 @@ export function describeBlobStoreContract(
       test(`keeps exactly one writer’s content when eight put the same key at once${notAtomic ? ` (final content not checked: ${notAtomic})` : ''}`, async () => {
         const bodies = Array.from({ length: 8 }, (_, i) => randomBytes(1 * MiB + i * 130_000));
         const key = `${ns}/contended`;
-        const written = await Promise.all(
-          bodies.map((body, i) => store.put(key, i % 2 === 0 ? body : streamOf(body))),
-        );
-        expect(written).toEqual(bodies.map((body) => ({ key, size: body.length, sha256: sha256Of(body) })));
-        await expectNoLeftovers();
-        if (notAtomic) return;
-        const stored = await collect(await store.get(key));
-        const winner = bodies.findIndex((body) => body.equals(stored));
-        expect(winner).toBeGreaterThanOrEqual(0);
-        expect((await store.head(key))?.size).toBe(bodies[winner].length);
-        if (subject.verify) expect((await subject.verify.read(key))?.equals(bodies[winner])).toBe(true);
+        try {
+          const written = await Promise.all(
+            bodies.map((body, i) => store.put(key, i % 2 === 0 ? body : streamOf(body))),
+          );
+          expect(written).toEqual(bodies.map((body) => ({ key, size: body.length, sha256: sha256Of(body) })));
+          await expectNoLeftovers();
+          if (notAtomic) return;
+          const stored = await collect(await store.get(key));
+          const winner = bodies.findIndex((body) => body.equals(stored));
+          expect(winner).toBeGreaterThanOrEqual(0);
+          expect((await store.head(key))?.size).toBe(bodies[winner].length);
+          if (subject.verify) expect((await subject.verify.read(key))?.equals(bodies[winner])).toBe(true);
+        } finally {
+          // A back end that is not atomic may hold a mangled object now; the tests after this
+          // one share the store (s3rver then fails every HeadBucket, since it lists the bucket).
+          await store.delete(key);
+        }
       });
     });
 
@@ -391,7 +397,7 @@ export function describeBlobStoreContract(
     });
 
     test('check resolves on a reachable, writable store', async () => {
-      await store.check().catch((e: any) => { console.log('CHECKFAIL', e.cause, e.cause?.$metadata, e.cause?.$response?.body); throw e; });
+      await expect(store.check()).resolves.toBeUndefined();
     });
   });
 }
