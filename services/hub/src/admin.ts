@@ -3,10 +3,11 @@ import { allScopes, createClient, disableClient, listClients, rotateClientSecret
 import { ConfigError, loadConfig } from '@hub/shared/config';
 import { isHubError } from '@hub/shared/errors';
 import { createLogger } from '@hub/shared/log';
+import { addHl7Sender, listDicomSenders, listHl7Senders, registerDicomSender, removeDicomSender, removeHl7Sender } from '@hub/ingest';
 import { createOrganization, listOrganizations, organizationKinds, type OrganizationKind } from '@hub/shared/org';
 import { openAdminDatabase } from './admin-db';
 
-const usage = `hub admin: manage member organizations and their machine clients
+const usage = `hub admin: manage member organizations, their machine clients, and their DICOM and HL7 senders
 
   org create --code CODE --name NAME --kind ${organizationKinds.join('|')} [--name-en NAME] [--grade 3A] [--stopped-printing-film-on YYYY-MM-DD]
   org list
@@ -14,6 +15,14 @@ const usage = `hub admin: manage member organizations and their machine clients
   client list [--org CODE]
   client rotate --client CLIENT_ID                                  prints the new secret; the old one stops working
   client disable --client CLIENT_ID
+  ae add --org CODE --ae AE_TITLE [--address IP|CIDR …]            registers a PACS's calling AE title for C-STORE (unique in the region);
+                                                                    with --address (repeatable), only from those hosts or networks
+  ae list [--org CODE]
+  ae remove --ae AE_TITLE
+  hl7 add --org CODE [--facility MSH4] [--address IP|CIDR …]      binds an LIS sending over MLLP to the organization: by its MSH-4
+                                                                    sending facility, from any or only these addresses; or by address alone
+  hl7 list [--org CODE]
+  hl7 remove --org CODE [--facility MSH4] [--address IP|CIDR]
 
 scopes: ${allScopes.map((s) => `\n  ${s.padEnd(20)} ${scopes[s]}`).join('')}
 
@@ -29,6 +38,9 @@ const options = {
   org: { type: 'string' },
   scopes: { type: 'string' },
   client: { type: 'string' },
+  ae: { type: 'string' },
+  facility: { type: 'string' },
+  address: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -88,6 +100,34 @@ export async function admin(argv: string[], env: Record<string, string | undefin
       case 'client disable':
         await disableClient(db, need(values.client, 'client'));
         out(`disabled ${values.client}`);
+        break;
+      case 'ae add': {
+        const sender = await registerDicomSender(db, { organizationCode: need(values.org, 'org'), aeTitle: need(values.ae, 'ae'), addresses: values.address });
+        out(`registered AE title ${sender.aeTitle} for ${sender.organizationCode}${sender.addresses.length > 0 ? ` from ${sender.addresses.join(', ')}` : ' from any address'}`);
+        break;
+      }
+      case 'ae list':
+        for (const s of await listDicomSenders(db, values.org)) out(`${s.aeTitle}\t${s.organizationCode}\t${s.addresses.length > 0 ? s.addresses.join(' ') : 'any address'}`);
+        break;
+      case 'ae remove':
+        await removeDicomSender(db, need(values.ae, 'ae'));
+        out(`removed AE title ${values.ae}`);
+        break;
+      case 'hl7 add': {
+        const organizationCode = need(values.org, 'org');
+        if (!values.facility && !values.address?.length) throw new UsageError('--facility or --address is required');
+        for (const address of values.address?.length ? values.address : [undefined]) {
+          const sender = await addHl7Sender(db, { organizationCode, facility: values.facility, address });
+          out(`registered HL7 sender ${sender.sendingFacility ?? 'any facility'} for ${sender.organizationCode} from ${sender.sourceAddress ?? 'any address'}`);
+        }
+        break;
+      }
+      case 'hl7 list':
+        for (const s of await listHl7Senders(db, values.org)) out(`${s.organizationCode}\t${s.sendingFacility ?? 'any facility'}\t${s.sourceAddress ?? 'any address'}`);
+        break;
+      case 'hl7 remove':
+        await removeHl7Sender(db, { organizationCode: need(values.org, 'org'), facility: values.facility, address: values.address?.[0] });
+        out(`removed HL7 sender ${values.facility ?? 'any facility'} of ${values.org} from ${values.address?.[0] ?? 'any address'}`);
         break;
       default:
         throw new UsageError(`unknown command "${positionals.join(' ')}"`);

@@ -21,6 +21,21 @@ void startFromEnvironment(
       '  Get a token:',
       `    curl -s -u ${first.clientId}:${first.clientSecret} -d grant_type=client_credentials http://localhost:${http.port}/oauth/token`,
     );
+    const senders = demo.filter((c) => c.aeTitle);
+    if (senders.length > 0) {
+      lines.push(
+        '',
+        `  Push DICOM as a demo PACS (calling AE titles: ${senders.map((c) => `${c.organization} ${c.aeTitle}`).join(', ')}):`,
+        `    storescu -aet ${senders[0]!.aeTitle} -aec ${hub.config.dicom.aeTitle} localhost ${hub.config.dicom.port} +sd FOLDER_OF_DICOM_FILES`,
+      );
+    }
+    const lis = demo.filter((c) => c.hl7Facility);
+    if (lis.length > 0) {
+      lines.push(
+        '',
+        `  Send HL7 v2 as a demo LIS over MLLP to localhost:${hub.config.mllp.port} with MSH-4 ${lis.map((c) => `${c.hl7Facility} (${c.organization})`).join(' or ')}`,
+      );
+    }
     return lines;
   },
 );

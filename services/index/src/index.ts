@@ -1,11 +1,20 @@
 import type { Hub, ServicePart } from '@hub/shared/runtime';
+import { scheduleOrphanSweeps } from './reconcile';
+import { indexDicom } from './imaging';
+import { indexFhirBundle, indexHl7v2 } from './lab';
 import { createIndexWorker, type AcceptedKind, type IndexHandler } from './worker';
 
 export { linkPatient, livePerson, nameKey, type LinkedPatient, type PatientFacts } from './empi';
+export * from './recognition';
+export { indexLabSubmission, mergePatients, unmergePatients, type MergeRequest, type MergeResult } from './lab';
 export { ACCEPTED_CHANNEL, createIndexWorker, type AcceptedObject, type IndexContext, type IndexHandler, type IndexWorker } from './worker';
 
 /** How each kind of accepted object becomes index rows. */
-export const indexHandlers: Partial<Record<AcceptedKind, IndexHandler>> = {};
+export const indexHandlers: Partial<Record<AcceptedKind, IndexHandler>> = {
+  dicom: indexDicom,
+  hl7v2: indexHl7v2,
+  fhir: indexFhirBundle,
+};
 
 /** The worker pool that turns accepted results into the index. */
 export function createIndexService(hub: Hub): ServicePart {
@@ -18,12 +27,17 @@ export function createIndexService(hub: Hub): ServicePart {
     batchSize: hub.config.index.batchSize,
     metrics: hub.metrics,
   });
+  let stopSweeps = () => {};
   return {
     name: 'index',
     async start() {
       await worker.start();
+      if (hub.config.index.reconcileHours > 0) stopSweeps = scheduleOrphanSweeps({ db: hub.db, blob: hub.blob, log: hub.log }, hub.config.index.reconcileHours * 3600_000);
       return [`index workers      ${hub.config.index.workers} loop(s), batches of ${hub.config.index.batchSize}`];
     },
-    stop: () => worker.stop(),
+    async stop() {
+      stopSweeps();
+      await worker.stop();
+    },
   };
 }

@@ -365,11 +365,8 @@ export function describeBlobStoreContract(
           const generated = generatedStream(LARGE_OBJECT_BYTES);
           const rss = watchRss();
           try {
-            const started = Date.now();
             const written = await store.put(key, generated.stream, { size: LARGE_OBJECT_BYTES });
-            const putMs = Date.now() - started;
             const putGrowth = rss.growth();
-            const putReport = rss.report();
             expect(written).toEqual({ key, size: LARGE_OBJECT_BYTES, sha256: generated.sha256() });
             if (subject.verify) expect(await subject.verify.size(key)).toBe(LARGE_OBJECT_BYTES);
 
@@ -379,11 +376,8 @@ export function describeBlobStoreContract(
               readBack.update(chunk as Buffer);
               readBytes += (chunk as Buffer).length;
             }
-            const getMs = Date.now() - started - putMs;
             expect(readBytes).toBe(LARGE_OBJECT_BYTES);
             expect(readBack.digest('hex')).toBe(written.sha256);
-            // Printed on purpose: the figures behind the memory bound, per driver.
-            console.log(`${name}: 500 MiB put ${putMs} ms (RSS ${putReport}), get ${getMs} ms (RSS ${rss.report()})`);
             // Growth is measured from before the put, across both directions.
             expect(putGrowth).toBeLessThan(RSS_GROWTH_LIMIT);
             expect(rss.growth()).toBeLessThan(RSS_GROWTH_LIMIT);

@@ -60,11 +60,21 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ HUB_TOKEN_TTL_SECONDS: '5' }, 'HUB_TOKEN_TTL_SECONDS'],
     [{ HUB_DTAA_DIR: '/tmp' }, 'HUB_DTAA_DIR'],
+    [{ MLLP_TLS_CERT: 'hub.crt' }, 'MLLP_TLS_KEY'],
+    [{ MLLP_TLS_CA: 'lis-ca.crt' }, 'MLLP_TLS_CERT'],
   ])('refuses %j with one line naming %s', (env, variable) => {
     const err = configError(env);
     expect(err.variable).toBe(variable);
     expect(err.message.startsWith(`${variable}: `)).toBe(true);
     expect(err.message).not.toContain('\n');
+  });
+
+  it('reads MLLP over (mutual) TLS as file paths beside the data', () => {
+    expect(loadConfig({ MLLP_TLS_CERT: 'tls/hub.crt', MLLP_TLS_KEY: 'tls/hub.key', MLLP_TLS_CA: '/etc/hub/lis-ca.crt' }, '/srv/hub').mllp).toEqual({
+      host: '0.0.0.0',
+      port: 2575,
+      tls: { certFile: '/srv/hub/tls/hub.crt', keyFile: '/srv/hub/tls/hub.key', caFile: '/etc/hub/lis-ca.crt' },
+    });
   });
 
   it('never echoes a secret value in its error', () => {

@@ -10,9 +10,11 @@ export { settings, type SettingName } from './settings';
 export interface HubConfig {
   dataDir: string;
   publicUrl: string;
+  /** Origins browsers may call DICOMweb from; ['*'] for any. */
+  corsOrigins: string[];
   http: { host: string; port: number };
   dicom: { host: string; port: number; aeTitle: string };
-  mllp: { host: string; port: number };
+  mllp: { host: string; port: number; tls?: { certFile: string; keyFile: string; caFile?: string } };
   database:
     | { mode: 'external'; url: string; poolMax: number }
     | { mode: 'embedded'; port: number; dir: string; poolMax: number };
@@ -30,7 +32,7 @@ export interface HubConfig {
       };
   auth: { tokenSecret?: string; tokenTtlSeconds: number; issuer: string };
   identity: { idHashSecret?: string };
-  index: { workers: number; batchSize: number };
+  index: { workers: number; batchSize: number; reconcileHours: number };
   metricsToken?: string;
   log: { level: string };
   shutdownGraceMs: number;
@@ -66,6 +68,17 @@ function required<T>(env: Env, name: SettingName, why: string): T {
   const value = read<T>(env, name);
   if (value === undefined) throw new ConfigError(name, `is required ${why}`);
   return value;
+}
+
+/** MLLP over TLS: certificate and key together, a CA (mutual TLS) only with them. */
+function mllpTls(env: Env, cwd: string): Pick<HubConfig['mllp'], 'tls'> {
+  const [cert, key, ca] = (['MLLP_TLS_CERT', 'MLLP_TLS_KEY', 'MLLP_TLS_CA'] as const).map((name) => read<string>(env, name));
+  if (!cert && !key) {
+    if (ca) throw new ConfigError('MLLP_TLS_CERT', 'is required when MLLP_TLS_CA is set');
+    return {};
+  }
+  if (!cert || !key) throw new ConfigError(cert ? 'MLLP_TLS_KEY' : 'MLLP_TLS_CERT', 'must be set together with its pair');
+  return { tls: { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key), ...(ca ? { caFile: path.resolve(cwd, ca) } : {}) } };
 }
 
 /** Reads and validates every setting; throws ConfigError on the first wrong or missing value. */
@@ -118,14 +131,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): HubConfig {
   return {
     dataDir,
     publicUrl: (read<string>(env, 'HUB_PUBLIC_URL') ?? `http://localhost:${http.port}`).replace(/\/+$/, ''),
+    corsOrigins: read<string>(env, 'HUB_CORS_ORIGINS')!.split(',').map((o) => o.trim().replace(/\/+$/, '')),
     http,
     dicom: { host: read<string>(env, 'DICOM_HOST')!, port: read<number>(env, 'DICOM_PORT')!, aeTitle: read<string>(env, 'DICOM_AE_TITLE')! },
-    mllp: { host: read<string>(env, 'MLLP_HOST')!, port: read<number>(env, 'MLLP_PORT')! },
+    mllp: { host: read<string>(env, 'MLLP_HOST')!, port: read<number>(env, 'MLLP_PORT')!, ...mllpTls(env, cwd) },
     database,
     blob,
     auth: { tokenSecret, tokenTtlSeconds: read<number>(env, 'HUB_TOKEN_TTL_SECONDS')!, issuer: read<string>(env, 'HUB_TOKEN_ISSUER')! },
     identity: { idHashSecret },
-    index: { workers: read<number>(env, 'HUB_INDEX_WORKERS')!, batchSize: read<number>(env, 'HUB_INDEX_BATCH')! },
+    index: { workers: read<number>(env, 'HUB_INDEX_WORKERS')!, batchSize: read<number>(env, 'HUB_INDEX_BATCH')!, reconcileHours: read<number>(env, 'HUB_RECONCILE_HOURS')! },
     metricsToken: read<string>(env, 'HUB_METRICS_TOKEN'),
     log: { level: read<string>(env, 'LOG_LEVEL')! },
     shutdownGraceMs: read<number>(env, 'HUB_SHUTDOWN_GRACE_SECONDS')! * 1000,

@@ -4,7 +4,8 @@ import type { Logger } from '../log';
 import { migrations, type Migration } from './migrations';
 
 const source: Knex.MigrationSource<Migration> = {
-  getMigrations: async () => migrations,
+  // by name, so the order does not depend on where each was added to the list
+  getMigrations: async () => [...migrations].sort((a, b) => a.name.localeCompare(b.name)),
   getMigrationName: (m) => m.name,
   getMigration: async (m) => m,
 };

@@ -417,7 +417,6 @@ describe('truncated and corrupted files', () => {
       buildInstance({ transferSyntaxUid: TransferSyntax.ExplicitVrBigEndian, modality: 'SR' }),
       buildInstance({ transferSyntaxUid: TransferSyntax.JpegBaseline, numberOfFrames: 2, pixelBytes: 200 }),
     ];
-    const started = Date.now();
     for (let i = 0; i < 2000; i++) {
       const bytes = Buffer.from(originals[i % originals.length]!);
       const changes = 1 + Math.floor(next() * 4);
@@ -428,7 +427,6 @@ describe('truncated and corrupted files', () => {
         if (!isHubError(e, 'BadInput')) throw new Error(`mutation ${i}: ${e instanceof Error ? e.stack : String(e)}`);
       }
     }
-    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('reports a length near 4 GiB as truncated without allocating it', () => {
@@ -438,13 +436,11 @@ describe('truncated and corrupted files', () => {
     expect(badInput(() => parseInstanceHeader(file)).detail).toEqual({ code: 'truncated', location: '(0040,A160)' });
   });
 
-  it('reads a header with a 4 MiB text value quickly', () => {
+  it('reads a header with a 4 MiB text value', () => {
     const big = 'CT '.repeat(1_400_000);
     const spec = { transferSyntaxUid: TransferSyntax.ImplicitVrLittleEndian, studyDescription: big, extra: [{ tag: 0x0040a160, vr: 'UT', value: big } as WriteElement] };
-    const started = Date.now();
     const header = parseDataSet(buildDataSet(spec), TransferSyntax.ImplicitVrLittleEndian);
     expect(header.studyDescription).toHaveLength(big.length - 1);
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('rejects sequences nested too deeply instead of overflowing the stack', () => {

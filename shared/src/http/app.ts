@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import { notFound, unauthorized } from '../errors';
 import type { Logger } from '../log';
+import { cors } from './cors';
 import { errorHandler } from './errors';
 import type { Metrics } from './metrics';
 
@@ -20,6 +21,8 @@ export interface HttpAppOptions {
   /** Paths answered without a token besides health: the token endpoint, for instance. */
   publicPaths?: string[];
   metricsToken?: string;
+  /** Browser origins allowed to call (CORS), ['*'] for any; none: no CORS headers. */
+  corsOrigins?: string[];
   /** Mounts the service's routers. */
   mount(app: Express): void;
 }
@@ -99,6 +102,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
 
   const publicPaths = new Set(['/healthz', '/readyz', '/metrics', ...(options.publicPaths ?? [])]);
+  if (options.corsOrigins?.length) app.use(cors(options.corsOrigins));
   app.use((req, res, next) => (publicPaths.has(req.path) ? next() : options.authenticate(req, res, next)));
 
   options.mount(app);

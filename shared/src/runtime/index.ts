@@ -103,6 +103,7 @@ export async function runHub(config: HubConfig, service: string, buildParts: (hu
     log: hub.log,
     metrics: hub.metrics,
     metricsToken: config.metricsToken,
+    corsOrigins: config.corsOrigins,
     readiness: [
       { name: 'database', check: async () => void (await hub.db.raw('select 1')) },
       { name: 'blob-store', check: () => hub.blob.check() },

@@ -1,6 +1,11 @@
 import type { Knex } from 'knex';
 import * as foundation from './0001_foundation';
 import * as resultsCore from './0002_results_core';
+import * as dicomSenders from './0003_dicom_senders';
+import * as imagingIndex from './0004_imaging_index';
+import * as lab from './0005_lab';
+import * as recognitionCatalog from './0006_recognition_catalog';
+import * as blobReconcile from './0007_blob_reconcile';
 
 export interface Migration {
   name: string;
@@ -12,4 +17,9 @@ export interface Migration {
 export const migrations: Migration[] = [
   { name: '0001_foundation', ...foundation },
   { name: '0002_results_core', ...resultsCore },
+  { name: '0003_dicom_senders', ...dicomSenders },
+  { name: '0004_imaging_index', ...imagingIndex },
+  { name: '0005_lab', ...lab },
+  { name: '0006_recognition_catalog', ...recognitionCatalog },
+  { name: '0007_blob_reconcile', ...blobReconcile },
 ];

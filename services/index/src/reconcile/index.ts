@@ -1,0 +1,1 @@
+export { collectOrphanObjects, scheduleOrphanSweeps, type OrphanReport, type OrphanSweep } from './orphans';

@@ -1,0 +1,177 @@
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+
+/**
+ * Where the DICOM doors put an instance while it arrives: a file on disk (never the whole
+ * instance in memory), hashed as it is written, so that accept() gets size and SHA-256 up
+ * front and the header can be read from the file's beginning.
+ */
+export interface SpooledInstance {
+  path: string;
+  size: number;
+  /** Of the whole file (the stored object). */
+  sha256: string;
+  /** Of the data set after the file meta information, when the file meta says where that starts. */
+  dataSetSha256?: string;
+}
+
+export interface SpoolWriter extends Writable {
+  /** Resolves once everything written is on disk (after end()). */
+  finished(): Promise<SpooledInstance>;
+  /** Stops writing and removes the file; safe to call at any time, more than once. */
+  discard(): Promise<void>;
+}
+
+export interface Spool {
+  dir: string;
+  /** A new spool file. `dataSetAt`: where the data set starts, or 'part10' to read it from the file meta group length. */
+  create(options: { dataSetAt: number | 'part10' }): SpoolWriter;
+  /** Removes files left by a process that died mid-transfer. */
+  sweep(olderThanMs?: number): Promise<number>;
+}
+
+const META_GROUP_LENGTH_END = 144; // preamble 128 + "DICM" + (0002,0000) UL element of 12 bytes
+
+/** Where the data set of a Part-10 file starts, from its first 144 bytes; undefined if they do not say. */
+export function dataSetOffsetOfPart10(head: Uint8Array): number | undefined {
+  if (head.length < META_GROUP_LENGTH_END) return undefined;
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (b.toString('latin1', 128, 132) !== 'DICM') return undefined;
+  if (b.readUInt16LE(132) !== 0x0002 || b.readUInt16LE(134) !== 0x0000 || b.toString('latin1', 136, 138) !== 'UL' || b.readUInt16LE(138) !== 4) return undefined;
+  return META_GROUP_LENGTH_END + b.readUInt32LE(140);
+}
+
+/** writev may write less than asked (a full disk, a signal); the rest is written again. */
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let { bytesWritten } = await fh.writev(rest);
+    if (bytesWritten === 0) throw Object.assign(new Error('the spool file accepts no more bytes'), { code: 'EIO' });
+    while (rest.length > 0 && bytesWritten >= rest[0]!.length) bytesWritten -= rest.shift()!.length;
+    if (bytesWritten > 0) rest = [rest[0]!.subarray(bytesWritten), ...rest.slice(1)];
+  }
+}
+
+class SpoolFile extends Writable implements SpoolWriter {
+  private fh: FileHandle | undefined;
+  private readonly fileHash: Hash = createHash('sha256');
+  private dataSetHash: Hash | undefined;
+  private dataSetAt: number | undefined;
+  private head: Buffer | undefined;
+  private written = 0;
+  private done: Promise<SpooledInstance>;
+  private discarded = false;
+
+  constructor(
+    readonly filePath: string,
+    dataSetAt: number | 'part10',
+  ) {
+    // A larger buffer than the default 16 KiB: fewer, larger writes; still bounded.
+    super({ highWaterMark: 1 << 20 });
+    if (dataSetAt === 'part10') this.head = Buffer.alloc(0);
+    else this.startDataSetHash(dataSetAt);
+    this.done = new Promise((resolve, reject) => {
+      this.once('finish', () =>
+        resolve({
+          path: this.filePath,
+          size: this.written,
+          sha256: this.fileHash.digest('hex'),
+          ...(this.dataSetHash && this.dataSetAt !== undefined && this.written >= this.dataSetAt ? { dataSetSha256: this.dataSetHash.digest('hex') } : {}),
+        }),
+      );
+      this.once('error', reject);
+    });
+    this.done.catch(() => undefined);
+    // Failures reach the door through finished(); a late one must not become an unhandled 'error'.
+    this.on('error', () => undefined);
+  }
+
+  private startDataSetHash(at: number) {
+    this.dataSetAt = at;
+    this.dataSetHash = createHash('sha256');
+  }
+
+  private hash(chunk: Buffer) {
+    const start = this.written;
+    this.fileHash.update(chunk);
+    if (this.head) {
+      this.head = Buffer.concat([this.head, chunk.subarray(0, META_GROUP_LENGTH_END - this.head.length)]);
+      if (this.head.length >= META_GROUP_LENGTH_END) {
+        const at = dataSetOffsetOfPart10(this.head);
+        this.head = undefined;
+        if (at !== undefined) this.startDataSetHash(at);
+      }
+    }
+    const end = start + chunk.length;
+    if (this.dataSetHash && this.dataSetAt !== undefined && end > this.dataSetAt) this.dataSetHash.update(chunk.subarray(Math.max(0, this.dataSetAt - start)));
+    this.written = end;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    open(this.filePath, 'wx', 0o600).then((fh) => {
+      this.fh = fh;
+      callback();
+    }, callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    for (const b of buffers) this.hash(b);
+    writeAll(this.fh!, buffers).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.fh!.close().then(() => {
+      this.fh = undefined;
+      callback();
+    }, callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const fh = this.fh;
+    this.fh = undefined;
+    (fh ? fh.close() : Promise.resolve()).then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+
+  finished(): Promise<SpooledInstance> {
+    return this.done;
+  }
+
+  async discard(): Promise<void> {
+    if (this.discarded) return;
+    this.discarded = true;
+    if (!this.destroyed) {
+      const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
+      this.destroy();
+      await closed;
+    }
+    await unlink(this.filePath).catch(() => undefined);
+  }
+}
+
+export function createSpool(dir: string): Spool {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return {
+    dir,
+    create: ({ dataSetAt }) => new SpoolFile(path.join(dir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`), dataSetAt),
+    async sweep(olderThanMs = 0) {
+      let removed = 0;
+      for (const name of await readdir(dir)) {
+        if (!name.endsWith('.part')) continue;
+        const file = path.join(dir, name);
+        const info = await stat(file).catch(() => undefined);
+        if (info && Date.now() - info.mtimeMs >= olderThanMs) {
+          await rm(file, { force: true });
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createDicomwebRouter, DICOMWEB_PATH, type DicomwebRouterDeps } from './router';

@@ -1,0 +1,101 @@
+import type { Knex } from '@hub/shared/db';
+import { badInput } from '@hub/shared/errors';
+import { NATIONAL_ID_SYSTEM, organizationOfMrnSystem } from '@hub/shared/fhir';
+import { nationalIdHash } from '@hub/shared/identity';
+import { splitOr, tokensOf, type Token } from './search-values';
+import type { SearchParams } from './types';
+
+/**
+ * Every patient record of the person `personId` stands for: the live person it was merged
+ * into (if any), and every person merged into that one, across all hospitals.
+ * Served by persons' primary key, persons_merged_into_idx and patients_person_idx.
+ */
+export async function recordsOfPerson(db: Knex, personId: number): Promise<number[]> {
+  const { rows } = await db.raw(
+    `with recursive up(id, merged_into_id, depth) as (
+       select id, merged_into_id, 0 from persons where id = ?
+       union all
+       select p.id, p.merged_into_id, u.depth + 1 from persons p join up u on p.id = u.merged_into_id where u.depth < 32
+     ),
+     tree(id, depth) as (
+       select id, 0 from up where merged_into_id is null
+       union all
+       select p.id, t.depth + 1 from persons p join tree t on p.merged_into_id = t.id where t.depth < 32
+     )
+     select pa.id from patients pa where pa.person_id in (select id from tree) order by pa.id`,
+    [personId],
+  );
+  return rows.map((r: { id: number }) => r.id);
+}
+
+/** A clear national ID as the key the hub matches on; a wrong number is a 400, not "no results". */
+function hashOf(value: string, idHashSecret: string, location: string): string {
+  try {
+    return nationalIdHash(value, idHashSecret);
+  } catch (err) {
+    throw badInput(`${location}: ${(err as Error).message}`, { location, code: 'invalid-national-id' });
+  }
+}
+
+const looksLikeNationalId = (v: string) => /^\s*\d{17}[\dXx]\s*$/.test(v);
+
+/**
+ * The records an identifier names: the national ID (system NATIONAL_ID_SYSTEM, or an
+ * 18-character number with no system) → every record of that person in the region; an
+ * MRN (system mrnSystem(org)) → that hospital's record. Other systems match nothing here.
+ */
+export async function recordsByIdentifier(db: Knex, token: Token, idHashSecret: string, location: string): Promise<number[]> {
+  if (token.system === NATIONAL_ID_SYSTEM || (!token.system && !token.noSystem && looksLikeNationalId(token.code))) {
+    const hash = hashOf(token.code, idHashSecret, location);
+    // patients_national_id_idx; a record linked later (no ID of its own) is found through its person
+    const persons = (await db('patients').where({ national_id_hash: hash }).distinct('person_id').limit(50)).map((r) => r.person_id as number);
+    const records = new Set<number>();
+    for (const person of persons) for (const id of await recordsOfPerson(db, person)) records.add(id);
+    return [...records];
+  }
+  const org = token.system ? organizationOfMrnSystem(token.system) : null;
+  if (org) {
+    // patients_local_key
+    const row = await db('patients as p').join('organizations as o', 'o.id', 'p.organization_id').where({ 'o.code': org, 'p.local_id': token.code }).first('p.id');
+    return row ? [row.id] : [];
+  }
+  if (!token.system) {
+    throw badInput(`${location}: give the identifier's system (${NATIONAL_ID_SYSTEM} for the resident ID, urn:hub:organization:CODE:mrn for a hospital's number)`, { location, code: 'identifier-system-required' });
+  }
+  return [];
+}
+
+const intersect = (a: number[] | undefined, b: number[]): number[] => (a === undefined ? b : a.filter((x) => b.includes(x)));
+
+function referencedIds(param: string, value: string): number[] {
+  return splitOr(value).map((ref) => {
+    const m = /^(?:(?:.*\/)?Patient\/)?(\d{1,18})$/.exec(ref);
+    if (!m) throw badInput(`${param}=${ref}: a patient reference is Patient/{id}`, { location: param, code: 'invalid-reference' });
+    return Number(m[1]);
+  });
+}
+
+/**
+ * The patient records a search is about, from `patient`, `subject` (references) and
+ * `patient:identifier` / `subject:identifier`; undefined when the search names none.
+ * Repeated parameters narrow (AND), commas widen (OR).
+ */
+export async function searchedRecords(db: Knex, params: SearchParams, idHashSecret: string): Promise<number[] | undefined> {
+  let records: number[] | undefined;
+  for (const [name, values] of params) {
+    const [base, modifier] = name.split(':');
+    if (base !== 'patient' && base !== 'subject') continue;
+    if (modifier === 'identifier') {
+      for (const tokens of tokensOf(values)) {
+        const found = new Set<number>();
+        for (const token of tokens) for (const id of await recordsByIdentifier(db, token, idHashSecret, name)) found.add(id);
+        records = intersect(records, [...found]);
+      }
+    } else if (modifier === undefined || modifier === 'Patient') {
+      for (const value of values) records = intersect(records, referencedIds(name, value));
+    } else {
+      throw badInput(`${name}: the modifier :${modifier} is not supported (:identifier is)`, { location: name, code: 'unsupported-modifier' });
+    }
+  }
+  return records;
+}
