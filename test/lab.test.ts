@@ -46,6 +46,8 @@ describe('lab results across hospitals, end to end', () => {
     clinician = await t.tokenFor('H3', ['results:read']);
     await addHl7Sender(t.hub.db, { organizationCode: 'H1', facility: 'BJXH' });
     await addHl7Sender(t.hub.db, { organizationCode: 'H2', facility: 'SZRM', address: '127.0.0.1' });
+    // the city every hospital is in: a patient's consent may cover all of it
+    await t.hub.db('regions').insert({ code: 'CITY', name: '示范市', is_default: true });
   });
   afterAll(async () => {
     await t.stop();
@@ -60,9 +62,10 @@ describe('lab results across hospitals, end to end', () => {
     }
     throw new Error('index workers did not catch up');
   };
-  const fhir = async (path: string) => readJson(await fetch(`${t.baseUrl}/fhir/${path}`, { headers: { authorization: `Bearer ${clinician}` } }));
+  const fhirAs = async (token: string, path: string) => readJson(await fetch(`${t.baseUrl}/fhir/${path}`, { headers: { authorization: `Bearer ${token}` } }));
+  const fhir = (path: string) => fhirAs(clinician, path);
 
-  it('finds the same person registered at two hospitals by national ID, from a third hospital or either, with results from both, through paging', async () => {
+  it('finds the same person registered at two hospitals by national ID, once the patient has authorized the city, from a third hospital or either, with results from both, through paging', async () => {
     const h1 = await mllpTestClient(mllpPort);
     const h2 = await mllpTestClient(mllpPort);
     // H1: a registration and a report in one write, UTF-8 and CR; H2: GB18030 with Windows line ends
@@ -72,6 +75,17 @@ describe('lab results across hospitals, end to end', () => {
     expect((await h2.acks(1)).map((a) => a.get('MSA-1'))).toEqual(['AA']);
     await Promise.all([h1.close(), h2.close()]);
     await indexed();
+
+    // without the patient's authorization the third hospital sees nothing of either hospital's
+    expect(await fhir(`Patient?identifier=${encodeURIComponent(national)}`)).not.toHaveProperty('entry.0');
+    expect(await fhir(`DiagnosticReport?subject:identifier=${encodeURIComponent(national)}`)).not.toHaveProperty('entry.0');
+    // at H1 the patient authorizes every hospital of the city
+    const consent = await fetch(`${t.baseUrl}/recognition/consents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${lis}`, 'content-type': 'application/json', 'x-practitioner': 'Dr Wang' },
+      body: JSON.stringify({ patient: 'M0012345', scope: 'region', purpose: 'treatment', method: 'electronic' }),
+    });
+    expect(consent.status).toBe(201);
 
     const [patients, reports, glucose] = await fhirKitSearch(`${proxy.url}/fhir`, clinician, [
       { resourceType: 'Patient', searchParams: { identifier: national } },
@@ -155,7 +169,9 @@ describe('lab results across hospitals, end to end', () => {
     const h1 = await t.hub.db('organizations').where({ code: 'H1' }).first('id');
     await t.hub.db.transaction((trx) => unmergePatients(trx, { organizationId: h1.id, priorLocalId: 'OLD-7', source: 'test' }));
     expect(await fhir(`DiagnosticReport?subject:identifier=${encodeURIComponent(national)}&identifier=${encodeURIComponent('urn:hub:organization:H1:filler|H1LAB-7')}`)).not.toHaveProperty('entry.0');
-    expect((await fhir(`DiagnosticReport?patient=${old.id}`)).entry).toHaveLength(1);
+    // the record is no longer the consenting person's: H1, which holds it, finds its report back
+    expect(await fhir(`DiagnosticReport?patient=${old.id}`)).not.toHaveProperty('entry.0');
+    expect((await fhirAs(await t.tokenFor('H1', ['results:read']), `DiagnosticReport?patient=${old.id}`)).entry).toHaveLength(1);
   });
 
   it('takes a FHIR transaction Bundle and answers with the location of each resource; a faulty entry gets a 422 naming it', async () => {

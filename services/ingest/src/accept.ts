@@ -6,7 +6,7 @@ import { Counter } from 'prom-client';
 import type { Metrics } from '@hub/shared/http';
 
 /** The channel the index workers LISTEN on (services/index ACCEPTED_CHANNEL). */
-const ACCEPTED_CHANNEL = 'hub_accepted';
+export const ACCEPTED_CHANNEL = 'hub_accepted';
 
 export type AcceptedKind = 'dicom' | 'hl7v2' | 'fhir';
 
@@ -50,12 +50,7 @@ export type Accept = (acceptance: Acceptance) => Promise<Accepted>;
  * a row without its object cannot exist.
  */
 export function createAccept(deps: AcceptDeps): Accept {
-  const accepted = new Counter({
-    name: 'hub_accepted_objects_total',
-    help: 'Objects accepted by the doors, by kind, door and outcome',
-    labelNames: ['kind', 'source', 'outcome'] as const,
-    registers: deps.metrics ? [deps.metrics.registry] : [],
-  });
+  const accepted = acceptedCounter(deps.metrics);
 
   return async (a) => {
     const known = await deps.db('accepted_objects').where({ kind: a.kind, identity: a.identity, sha256: a.sha256 }).first('id');
@@ -87,4 +82,18 @@ export function createAccept(deps: AcceptDeps): Accept {
     accepted.inc({ kind: a.kind, source: a.source, outcome: result.outcome });
     return result;
   };
+}
+
+const ACCEPTED_METRIC = 'hub_accepted_objects_total';
+
+/** The one counter of accepted objects per registry, whichever accept path (single or batched) counts. */
+export function acceptedCounter(metrics: Metrics | undefined): Counter<'kind' | 'source' | 'outcome'> {
+  const known = metrics?.registry.getSingleMetric(ACCEPTED_METRIC);
+  if (known) return known as Counter<'kind' | 'source' | 'outcome'>;
+  return new Counter({
+    name: ACCEPTED_METRIC,
+    help: 'Objects accepted by the doors, by kind, door and outcome',
+    labelNames: ['kind', 'source', 'outcome'] as const,
+    registers: metrics ? [metrics.registry] : [],
+  });
 }

@@ -33,6 +33,8 @@ export interface HubConfig {
   auth: { tokenSecret?: string; tokenTtlSeconds: number; issuer: string };
   identity: { idHashSecret?: string };
   index: { workers: number; batchSize: number; reconcileHours: number };
+  /** The factors the authority's savings are counted with. */
+  savings: { perRepeatCny: number; filmCny: number; filmPlasticGrams: number };
   metricsToken?: string;
   log: { level: string };
   shutdownGraceMs: number;
@@ -140,6 +142,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): HubConfig {
     auth: { tokenSecret, tokenTtlSeconds: read<number>(env, 'HUB_TOKEN_TTL_SECONDS')!, issuer: read<string>(env, 'HUB_TOKEN_ISSUER')! },
     identity: { idHashSecret },
     index: { workers: read<number>(env, 'HUB_INDEX_WORKERS')!, batchSize: read<number>(env, 'HUB_INDEX_BATCH')!, reconcileHours: read<number>(env, 'HUB_RECONCILE_HOURS')! },
+    savings: { perRepeatCny: read<number>(env, 'HUB_SAVING_PER_REPEAT_CNY')!, filmCny: read<number>(env, 'HUB_FILM_PRICE_CNY')!, filmPlasticGrams: read<number>(env, 'HUB_FILM_PLASTIC_GRAMS')! },
     metricsToken: read<string>(env, 'HUB_METRICS_TOKEN'),
     log: { level: read<string>(env, 'LOG_LEVEL')! },
     shutdownGraceMs: read<number>(env, 'HUB_SHUTDOWN_GRACE_SECONDS')! * 1000,

@@ -14,6 +14,7 @@ const port = z.coerce.number({ error: 'must be a number' }).int().min(1, 'must b
 const host = z.string().min(1);
 const bool = z.stringbool({ truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off'] });
 const secret = z.string().min(32, 'must be at least 32 characters');
+const amount = (max: number) => z.coerce.number({ error: 'must be a number' }).min(0, `must be 0..${max}`).max(max, `must be 0..${max}`);
 const positive = (max: number) => z.coerce.number({ error: 'must be a number' }).int().min(1, `must be 1..${max}`).max(max, `must be 1..${max}`);
 
 /** Every setting the hub reads, in one table: the README and the compose check are made from it. */
@@ -51,6 +52,9 @@ export const settings = {
   HUB_INDEX_WORKERS: { schema: positive(64), default: '2', expect: 'a whole number 1..64', doc: 'Index worker loops per process running the index service.' },
   HUB_INDEX_BATCH: { schema: positive(5000), default: '200', expect: 'a whole number 1..5000', doc: 'Accepted objects an index worker claims per transaction.' },
   HUB_RECONCILE_HOURS: { schema: z.coerce.number({ error: 'must be a number' }).int().min(0, 'must be 0..720').max(720, 'must be 0..720'), default: '24', expect: 'hours 0..720', doc: 'How often the index service removes stored objects that no accepted row describes (left by a door that died before committing); 0 turns it off.' },
+  HUB_SAVING_PER_REPEAT_CNY: { schema: amount(1_000_000), default: '280', expect: 'yuan 0..1000000, e.g. 280', doc: 'Yuan saved per avoided repeat exam in the statistics\' flat-rate figure (the reference deployment: 140 million for 500,000 repeats); the catalog prices give the other figure.' },
+  HUB_FILM_PRICE_CNY: { schema: amount(10_000), default: '16.5', expect: 'yuan 0..10000, e.g. 16.5', doc: 'Yuan per film not printed (the reference deployment: 82.5 million for 5 million films).' },
+  HUB_FILM_PLASTIC_GRAMS: { schema: amount(10_000), default: '40', expect: 'grams 0..10000, e.g. 40', doc: 'Grams of plastic per film not printed (the reference deployment: 200 tonnes for 5 million films).' },
   HUB_SHUTDOWN_GRACE_SECONDS: { schema: positive(300), default: '10', expect: 'seconds 1..300', doc: 'How long shutdown waits for in-flight work.' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', expect: 'fatal|error|warn|info|debug|trace|silent', doc: 'Log level (JSON lines on stdout).' },
 } satisfies Record<string, Setting>;

@@ -86,7 +86,8 @@ function restoreVrs(dataSet: DataSet, patched: Map<number, string>, depth: numbe
 function parseFailure(e: unknown, partial: DataSet): HubError {
   const text = describeError(e);
   const location = lastLocation(partial);
-  if (e instanceof RangeError && /call stack/i.test(text)) {
+  // by name, not instanceof: a stack overflow inside a native call raises another realm's RangeError
+  if ((e as Error | undefined)?.name === 'RangeError' && /call stack/i.test(text)) {
     return fail('too-deeply-nested', 'the data set nests sequences too deeply to be read', location, e);
   }
   if (/past end|overrun|overread|greater than or equal|eof/i.test(text)) {

@@ -5,7 +5,7 @@ import { mergePatients, survivingPatient } from './merge';
 import { writeReport } from './reports';
 import { labSubmissionOf, type PatientSubmission } from './submission';
 
-const factsOf = (organizationId: number, p: PatientSubmission): PatientFacts => ({
+export const factsOf = (organizationId: number, p: PatientSubmission): PatientFacts => ({
   organizationId,
   localId: p.localId,
   ...(p.name ? { name: p.name } : {}),

@@ -19,7 +19,7 @@ export interface ReportTarget {
   source: 'hl7v2' | 'fhir';
 }
 
-function reportRow(report: ReportSubmission, t: ReportTarget) {
+export function reportRow(report: ReportSubmission, t: ReportTarget) {
   return {
     organization_id: t.organizationId,
     patient_id: t.patientId,
@@ -40,7 +40,7 @@ function reportRow(report: ReportSubmission, t: ReportTarget) {
   };
 }
 
-function observationRow(obs: ObservationSubmission, report: ReportSubmission, reportId: number, t: ReportTarget) {
+export function observationRow(obs: ObservationSubmission, report: ReportSubmission, reportId: number, t: ReportTarget) {
   return {
     patient_id: t.patientId,
     report_id: reportId,

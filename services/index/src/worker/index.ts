@@ -1,2 +1,3 @@
 export { ACCEPTED_CHANNEL, createIndexWorker, type IndexWorker, type IndexWorkerOptions } from './worker';
-export type { AcceptedKind, AcceptedObject, IndexContext, IndexHandler } from './types';
+export { lockOrder } from './order';
+export type { AcceptedKind, AcceptedObject, IndexBatchHandler, IndexContext, IndexHandler } from './types';

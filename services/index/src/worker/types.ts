@@ -13,6 +13,8 @@ export interface AcceptedObject {
   sha256: string;
   size: number;
   blobKey: string;
+  /** Where the original starts inside the object `blobKey` names (a segment of many); null: that object is the original. */
+  blobOffset: number | null;
   source: string;
   summary: Record<string, unknown>;
   attempts: number;
@@ -31,3 +33,11 @@ export interface IndexContext {
  * is retried on a later pass.
  */
 export type IndexHandler = (trx: Knex.Transaction, object: AcceptedObject, ctx: IndexContext) => Promise<void>;
+
+/**
+ * Turns a whole claimed batch of one kind into index rows at once (set-based statements
+ * instead of a few per object), inside a savepoint: all of it or none. When it throws, the
+ * worker rolls it back and indexes the same objects one by one with the kind's IndexHandler,
+ * so a bad object still fails alone and the others are indexed.
+ */
+export type IndexBatchHandler = (trx: Knex.Transaction, objects: AcceptedObject[], ctx: IndexContext) => Promise<void>;

@@ -3,7 +3,7 @@ import { badInput } from '@hub/shared/errors';
 import { createOrganization } from '@hub/shared/org';
 import { testDatabase, testLogger, TEST_ID_HASH_SECRET, type TestDatabase } from '@hub/shared/testing';
 import os from 'node:os';
-import { ACCEPTED_CHANNEL, createIndexWorker, type IndexHandler } from '.';
+import { ACCEPTED_CHANNEL, createIndexWorker, lockOrder, type AcceptedObject, type IndexBatchHandler, type IndexHandler } from '.';
 
 describe('index workers', () => {
   let t: TestDatabase;
@@ -16,9 +16,9 @@ describe('index workers', () => {
   afterAll(() => t.drop());
 
   let n = 0;
-  const accept = async (identity: string) => {
+  const accept = async (identity: string, summary: Record<string, unknown> = {}, kind = 'hl7v2') => {
     const [row] = await t.db('accepted_objects')
-      .insert({ kind: 'hl7v2', organization_id: org, identity, sha256: (n++).toString(16).padStart(64, '0'), size: 10, blob_key: `k/${identity}`, source: 'test', summary: {} })
+      .insert({ kind, organization_id: org, identity, sha256: (n++).toString(16).padStart(64, '0'), size: 10, blob_key: `k/${identity}`, source: 'test', summary })
       .returning('id');
     await t.db.raw(`select pg_notify(?, 'hl7v2')`, [ACCEPTED_CHANNEL]);
     return row.id as number;
@@ -68,5 +68,35 @@ describe('index workers', () => {
     await t.db('accepted_objects').where({ id: flaky }).update({ retry_at: t.db.raw(`now() - interval '1 second'`) });
     await w.drain();
     expect(await t.db('accepted_objects').where({ id: flaky }).first('state', 'attempts', 'error')).toEqual({ state: 'indexed', attempts: 2, error: null });
+  });
+
+  it('indexes a run of one kind with its batch handler in one go, and one by one when that fails', async () => {
+    const ids = [await accept('set-1'), await accept('set-2'), await accept('set-3')];
+    const seen: number[][] = [];
+    const batch: IndexBatchHandler = async (trx, objects) => {
+      seen.push(objects.map((o) => o.id));
+      for (const o of objects) await trx('indexed_probe').insert({ accepted_id: o.id, identity: o.identity });
+    };
+    const w = createIndexWorker({ db: t.db, databaseUrl: t.url, ctx, handlers: { hl7v2: record }, batchHandlers: { hl7v2: batch }, loops: 1, batchSize: 50, pollMs: 60_000 });
+    await w.drain();
+    expect(seen).toEqual([ids]);
+    expect(await t.db('accepted_objects').whereIn('id', ids).pluck('state')).toEqual(['indexed', 'indexed', 'indexed']);
+
+    // a batch that fails is rolled back whole, then its objects go one by one: the bad one fails alone
+    const more = [await accept('set-4'), await accept('bad-set-5'), await accept('set-6')];
+    const failing: IndexBatchHandler = async (trx, objects) => {
+      for (const o of objects) await trx('indexed_probe').insert({ accepted_id: o.id, identity: o.identity });
+      throw new Error('one of them is bad');
+    };
+    await createIndexWorker({ db: t.db, databaseUrl: t.url, ctx, handlers: { hl7v2: record }, batchHandlers: { hl7v2: failing }, loops: 1, batchSize: 50, pollMs: 60_000 }).drain();
+    expect(await t.db('accepted_objects').whereIn('id', more).orderBy('id').pluck('state')).toEqual(['indexed', 'failed', 'indexed']);
+    expect(await t.db('indexed_probe').whereIn('accepted_id', more).orderBy('accepted_id').pluck('identity')).toEqual(['set-4', 'set-6']);
+  });
+
+  it('orders a claimed batch by kind, then study or patient, keeping the accepted order within one', () => {
+    const object = (id: number, kind: AcceptedObject['kind'], summary: Record<string, unknown>): AcceptedObject => ({ id, kind, organizationId: 1, identity: String(id), sha256: '', size: 1, blobKey: 'k', blobOffset: null, source: 't', summary, attempts: 0, receivedAt: new Date() });
+    const lab = (id: number, localId: string) => object(id, 'hl7v2', { groups: [{ patient: { localId } }] });
+    const ordered = lockOrder([lab(1, 'M9'), object(2, 'dicom', { studyInstanceUid: '1.2.9' }), lab(3, 'M1'), lab(4, 'M9'), object(5, 'dicom', { studyInstanceUid: '1.2.1' }), lab(6, 'M1'), object(7, 'fhir', {})]);
+    expect(ordered.map((o) => o.id)).toEqual([5, 2, 7, 3, 6, 1, 4]);
   });
 });

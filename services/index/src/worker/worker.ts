@@ -3,7 +3,8 @@ import { isHubError } from '@hub/shared/errors';
 import type { Metrics } from '@hub/shared/http';
 import { Counter, Histogram } from 'prom-client';
 import pg from 'pg';
-import type { AcceptedKind, AcceptedObject, IndexContext, IndexHandler } from './types';
+import { lockOrder } from './order';
+import type { AcceptedKind, AcceptedObject, IndexBatchHandler, IndexContext, IndexHandler } from './types';
 
 /** The channel ingest notifies (in the accepting transaction) so workers wake at once. */
 export const ACCEPTED_CHANNEL = 'hub_accepted';
@@ -15,6 +16,8 @@ export interface IndexWorkerOptions {
   databaseUrl: string;
   ctx: IndexContext;
   handlers: Partial<Record<AcceptedKind, IndexHandler>>;
+  /** Kinds that can also be indexed a claimed batch at a time (set-based), falling back to `handlers`. */
+  batchHandlers?: Partial<Record<AcceptedKind, IndexBatchHandler>>;
   loops: number;
   batchSize: number;
   metrics?: Metrics;
@@ -38,6 +41,7 @@ const toObject = (row: Record<string, unknown>): AcceptedObject => ({
   sha256: row.sha256 as string,
   size: row.size as number,
   blobKey: row.blob_key as string,
+  blobOffset: row.blob_offset === null || row.blob_offset === undefined ? null : Number(row.blob_offset),
   source: row.source as string,
   summary: row.summary as Record<string, unknown>,
   attempts: row.attempts as number,
@@ -59,40 +63,73 @@ export function createIndexWorker(options: IndexWorkerOptions): IndexWorker {
   let listener: pg.Client | undefined;
   const loops: Promise<void>[] = [];
 
-  /** Claims one batch and indexes it in one transaction, each object in a savepoint. Returns how many were claimed. */
+  /**
+   * Claims one batch and indexes it in one transaction, in lock order (see lockOrder): each
+   * run of one kind with a batch handler in one savepoint, else (or when that fails) each
+   * object in a savepoint of its own. Returns how many were claimed.
+   */
   async function indexBatch(): Promise<number> {
     return db.transaction(async (trx) => {
       const { rows } = await trx.raw(
         `select * from accepted_objects where state = 'accepted' and (retry_at is null or retry_at <= now()) order by id limit ? for update skip locked`,
         [options.batchSize],
       );
-      for (const row of rows as Record<string, unknown>[]) {
-        const object = toObject(row);
-        const handler = handlers[object.kind];
-        try {
-          if (!handler) throw new Error(`no indexer for ${object.kind} in this process`);
-          await trx.transaction((sp) => handler(sp, object, ctx));
-          await trx('accepted_objects').where({ id: object.id }).update({ state: 'indexed', indexed_at: trx.fn.now(), attempts: object.attempts + 1, error: null });
+      const objects = lockOrder((rows as Record<string, unknown>[]).map(toObject));
+      const done: AcceptedObject[] = [];
+      for (let start = 0; start < objects.length; ) {
+        const kind = objects[start]!.kind;
+        let end = start;
+        while (end < objects.length && objects[end]!.kind === kind) end++;
+        const run = objects.slice(start, end);
+        start = end;
+        const batchHandler = options.batchHandlers?.[kind];
+        if (batchHandler) {
+          try {
+            await trx.transaction((sp) => batchHandler(sp, run, ctx));
+            done.push(...run);
+            continue;
+          } catch (err) {
+            ctx.log.info({ kind, objects: run.length, err }, 'batch indexing failed; indexing its objects one by one');
+          }
+        }
+        for (const object of run) if (await indexOne(trx, object)) done.push(object);
+      }
+      if (done.length > 0) {
+        // clock_timestamp(), not now(): when the batch was written, just before it becomes visible, not when it was claimed
+        await trx('accepted_objects').whereIn('id', done.map((o) => o.id)).update({ state: 'indexed', indexed_at: trx.raw('clock_timestamp()'), attempts: trx.raw('attempts + 1'), error: null });
+        const now = Date.now();
+        for (const object of done) {
           indexed.inc({ kind: object.kind, outcome: 'indexed' });
-          lag.observe({ kind: object.kind }, (Date.now() - object.receivedAt.getTime()) / 1000);
-        } catch (err) {
-          const permanent = isHubError(err, 'BadInput') || object.attempts + 1 >= MAX_ATTEMPTS;
-          const message = err instanceof Error ? err.message : String(err);
-          await trx('accepted_objects')
-            .where({ id: object.id })
-            .update({
-              state: permanent ? 'failed' : 'accepted',
-              attempts: object.attempts + 1,
-              error: message.slice(0, 2000),
-              // back off 2, 4, 8, 16 s so a failing object does not spin the loop
-              retry_at: permanent ? null : trx.raw(`now() + interval '1 second' * ?`, [2 ** (object.attempts + 1)]),
-            });
-          indexed.inc({ kind: object.kind, outcome: permanent ? 'failed' : 'retry' });
-          ctx.log[permanent ? 'warn' : 'info']({ acceptedId: object.id, kind: object.kind, err }, permanent ? 'could not index; kept as failed' : 'indexing failed; will retry');
+          lag.observe({ kind: object.kind }, (now - object.receivedAt.getTime()) / 1000);
         }
       }
       return rows.length;
     });
+  }
+
+  /** One object in a savepoint of its own; a failure is recorded on its row. True when indexed. */
+  async function indexOne(trx: Knex.Transaction, object: AcceptedObject): Promise<boolean> {
+    const handler = handlers[object.kind];
+    try {
+      if (!handler) throw new Error(`no indexer for ${object.kind} in this process`);
+      await trx.transaction((sp) => handler(sp, object, ctx));
+      return true;
+    } catch (err) {
+      const permanent = isHubError(err, 'BadInput') || object.attempts + 1 >= MAX_ATTEMPTS;
+      const message = err instanceof Error ? err.message : String(err);
+      await trx('accepted_objects')
+        .where({ id: object.id })
+        .update({
+          state: permanent ? 'failed' : 'accepted',
+          attempts: object.attempts + 1,
+          error: message.slice(0, 2000),
+          // back off 2, 4, 8, 16 s so a failing object does not spin the loop
+          retry_at: permanent ? null : trx.raw(`now() + interval '1 second' * ?`, [2 ** (object.attempts + 1)]),
+        });
+      indexed.inc({ kind: object.kind, outcome: permanent ? 'failed' : 'retry' });
+      ctx.log[permanent ? 'warn' : 'info']({ acceptedId: object.id, kind: object.kind, err }, permanent ? 'could not index; kept as failed' : 'indexing failed; will retry');
+      return false;
+    }
   }
 
   async function loop(): Promise<void> {

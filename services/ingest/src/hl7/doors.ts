@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Express } from 'express';
 import type { Hub } from '@hub/shared/runtime';
 import type { Accept } from '../accept';
+import { createBatchAccept } from '../accept-batch';
 import { createFhirIntakeRouter } from '../fhir/intake';
 import { createMllpListener, type MllpListener } from '../mllp/listener';
 import { createSenderDirectory } from '../mllp/senders';
@@ -15,10 +16,16 @@ export interface LabDoors {
   stop(): Promise<void>;
 }
 
-/** The lab doors: HL7 v2 over MLLP and over HTTP (one receiver), and FHIR Bundle intake. */
+/**
+ * The lab doors: HL7 v2 over MLLP and over HTTP (one receiver), and FHIR Bundle intake.
+ * HL7 v2 messages are small and come by the thousand a second, so they take the batched
+ * accept path (group commit across connections, one segment object per batch); a FHIR
+ * Bundle may be large and takes the single path.
+ */
 export function createLabDoors(hub: Hub, accept: Accept): LabDoors {
   const { config, log } = hub;
-  const receive = createHl7Receiver({ accept, idHashSecret: hub.idHashSecret, log, metrics: hub.metrics });
+  const batch = createBatchAccept({ db: hub.db, blob: hub.blob, log, metrics: hub.metrics });
+  const receive = createHl7Receiver({ accept: batch.accept, idHashSecret: hub.idHashSecret, log, metrics: hub.metrics });
   let mllp: MllpListener | undefined;
 
   return {
@@ -49,6 +56,7 @@ export function createLabDoors(hub: Hub, accept: Accept): LabDoors {
     async stop() {
       await mllp?.stop(config.shutdownGraceMs);
       mllp = undefined;
+      await batch.stop();
     },
   };
 }

@@ -42,7 +42,22 @@ export interface Hl7ReceiverDeps {
   now?: () => Date;
 }
 
-export type Hl7Receiver = (bytes: Buffer, options: ReceiveOptions) => Promise<ReceivedHl7>;
+/** A message handed over to the accept path; its ACK follows once it is durable (or refused). */
+export interface AdmittedHl7 {
+  ack: Promise<ReceivedHl7>;
+}
+
+export interface Hl7Receiver {
+  /** One message in, its ACK out. */
+  (bytes: Buffer, options: ReceiveOptions): Promise<ReceivedHl7>;
+  /**
+   * The same in two steps, for a door that pipelines: resolves once the message is read,
+   * checked and handed to accept (or refused), so that admitting messages one after the other
+   * hands them to accept in that order — a correction after the result it corrects — while
+   * their ACKs come as their batches commit.
+   */
+  admit(bytes: Buffer, options: ReceiveOptions): Promise<AdmittedHl7>;
+}
 
 let ackSequence = 0;
 /** MSH-10 of an ACK: unique per process and within HL7's 20 characters. */
@@ -78,7 +93,8 @@ export function createHl7Receiver(deps: Hl7ReceiverDeps): Hl7Receiver {
     registers: deps.metrics ? [deps.metrics.registry] : [],
   });
 
-  return async (bytes, options) => {
+  const admit = async (bytes: Buffer, options: ReceiveOptions): Promise<AdmittedHl7> => {
+    const settled = (received: ReceivedHl7): AdmittedHl7 => ({ ack: Promise.resolve(received) });
     let message: Message;
     try {
       message = parseMessage(bytes, options.defaultCharset ? { defaultCharset: options.defaultCharset } : {});
@@ -87,7 +103,7 @@ export function createHl7Receiver(deps: Hl7ReceiverDeps): Hl7Receiver {
       counted.inc({ source: options.source, ack: 'AR' });
       deps.log.info({ source: options.source, code: err.detail.code, location: err.detail.location }, 'HL7 message refused: unreadable');
       const ack = buildAckForUnparseable(bytes, { controlId: ackControlId(), errors: [ackErrorFromHubError(err)], now: now() });
-      return { ack: Buffer.from(ack, 'utf8'), code: 'AR', charset: 'utf8' };
+      return settled({ ack: Buffer.from(ack, 'utf8'), code: 'AR', charset: 'utf8' });
     }
 
     const answer = (code: AckCode, errors: AckError[] = [], accepted?: Accepted): ReceivedHl7 => {
@@ -100,35 +116,43 @@ export function createHl7Receiver(deps: Hl7ReceiverDeps): Hl7Receiver {
     const organization = await options.organizationFor(message);
     if (!('id' in organization)) {
       deps.log.info({ ...context, facility: message.get('MSH-4') }, 'HL7 message refused: unknown sender');
-      return answer('AR', [organization]);
+      return settled(answer('AR', [organization]));
     }
 
     const mapped = labSubmissionOf(message, { idHashSecret: deps.idHashSecret, now: now() });
     if (!mapped.ok) {
       deps.log.info({ ...context, organization: organization.code, errors: mapped.errors.map((e) => `${e.location ?? ''} ${e.applicationCode ?? e.code}`) }, 'HL7 message refused: content');
-      return answer('AE', mapped.errors);
+      return settled(answer('AE', mapped.errors));
     }
 
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    try {
-      const accepted = await deps.accept({
-        kind: 'hl7v2',
-        organizationId: organization.id,
-        identity: `${organization.id}|${message.controlId}`,
-        source: options.source,
-        blobKey: blobKeyFor('hl7v2', organization.code, chinaDate(now()), `${safeControlId(message.controlId)}-${sha256}.hl7`),
-        body: bytes,
-        size: bytes.length,
-        sha256,
-        contentType: HL7_MEDIA_TYPE,
-        summary: { ...mapped.submission, controlId: message.controlId, charset: message.charset },
-      });
-      deps.log.debug({ ...context, organization: organization.code, outcome: accepted.outcome, acceptedId: accepted.acceptedId }, 'HL7 message accepted');
-      return answer('AA', [], accepted);
-    } catch (err) {
-      // The message is fine; the hub is not. AR tells the sender to keep it and send again.
-      deps.log.error({ ...context, organization: organization.code, err }, 'HL7 message could not be stored');
-      return answer('AR', [{ code: ERR.internal, message: 'the hub could not store the message now; keep it and send it again', applicationCode: 'storage-unavailable' }]);
-    }
+    const accepting = deps.accept({
+      kind: 'hl7v2',
+      organizationId: organization.id,
+      identity: `${organization.id}|${message.controlId}`,
+      source: options.source,
+      blobKey: blobKeyFor('hl7v2', organization.code, chinaDate(now()), `${safeControlId(message.controlId)}-${sha256}.hl7`),
+      body: bytes,
+      size: bytes.length,
+      sha256,
+      contentType: HL7_MEDIA_TYPE,
+      summary: { ...mapped.submission, controlId: message.controlId, charset: message.charset },
+    });
+    return {
+      ack: accepting.then(
+        (accepted) => {
+          deps.log.debug({ ...context, organization: organization.code, outcome: accepted.outcome, acceptedId: accepted.acceptedId }, 'HL7 message accepted');
+          return answer('AA', [], accepted);
+        },
+        (err) => {
+          // The message is fine; the hub is not. AR tells the sender to keep it and send again.
+          deps.log.error({ ...context, organization: organization.code, err }, 'HL7 message could not be stored');
+          return answer('AR', [{ code: ERR.internal, message: 'the hub could not store the message now; keep it and send it again', applicationCode: 'storage-unavailable' }]);
+        },
+      ),
+    };
   };
+
+  const receive = async (bytes: Buffer, options: ReceiveOptions) => (await admit(bytes, options)).ack;
+  return Object.assign(receive, { admit });
 }

@@ -26,8 +26,9 @@ export interface StoredInstance {
   pixel_data_offset: number | null;
   pixel_data_length: number | null;
   pixel_data_encapsulated: boolean | null;
-  /** The regional person, for the audit log. */
+  /** The regional person and the organization holding the study: for authorization and the audit log. */
   person_id: number;
+  organization_id: number;
 }
 
 /**
@@ -44,7 +45,7 @@ export async function instancesOf(db: Knex, target: Target): Promise<StoredInsta
     .select(
       'i.id', 'st.study_uid', 'se.series_uid', 'i.sop_instance_uid', 'i.sop_class_uid', 'i.transfer_syntax_uid', 'i.blob_key', 'i.size',
       'i.rows', 'i.columns', 'i.samples_per_pixel', 'i.bits_allocated', 'i.number_of_frames',
-      'i.pixel_data_offset', 'i.pixel_data_length', 'i.pixel_data_encapsulated', 'p.person_id',
+      'i.pixel_data_offset', 'i.pixel_data_length', 'i.pixel_data_encapsulated', 'p.person_id', 'st.organization_id',
     )
     .orderByRaw('se.series_number nulls last, se.id, i.instance_number nulls last, i.id');
   if (target.series) qb.where('se.series_uid', target.series);

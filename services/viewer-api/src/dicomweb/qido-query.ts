@@ -38,6 +38,12 @@ export interface Pattern {
   like: string;
   exact: boolean;
   prefixed: boolean;
+  /**
+   * For a PatientName given with its component delimiter (`LI^N*`): the same value as a
+   * case-insensitive pattern on a stored name group, delimiters kept, so family and given
+   * names are matched apart (`LI^N*` is not `LIN^…`). The key pattern above still picks the index.
+   */
+  components?: string;
 }
 
 export const MAX_LIMIT = 1000;
@@ -124,7 +130,9 @@ function applyKey(q: QidoQuery, tag: string, values: string[], value: string): b
   const at = (...levels: Level[]) => levels.includes(q.level);
   switch (tag) {
     case '00100020': q.patientId = pattern(value); return true;
-    case '00100010': q.patientName = pattern(value, nameKeyPattern); return true;
+    case '00100010':
+      q.patientName = { ...pattern(value, nameKeyPattern), ...(value.includes('^') ? { components: pattern(value.split('=')[0]!).like } : {}) };
+      return true;
     case '00080020': q.studyDate = dateRange('StudyDate', value); return true;
     case '00080061': q.modalitiesInStudy = list(values).map((m) => m.toUpperCase()); return true;
     case '00080050': q.accessionNumber = pattern(value); return true;

@@ -26,14 +26,25 @@ function like(qb: Knex.QueryBuilder, column: string, p: Pattern): void {
 /** At most this many patient records are looked up for a PatientID or PatientName; a broader pattern is searched in date order. */
 export const MAX_PATIENTS = 1000;
 
+/** PatientName on the indexed keys, then, when it names components (`LI^N*`), on a stored group with its delimiters. */
+function nameMatches(qb: Knex.QueryBuilder, name: Pattern): void {
+  qb.where((w) => w.whereRaw('p.name_key like ?', [name.like]).orWhere((a) => a.whereNotNull('p.name_alphabetic').whereRaw(`${ALPHABETIC_KEY} like ?`, [name.like])));
+  const components = name.components;
+  if (components) {
+    qb.where((w) =>
+      w.whereRaw('p.name_alphabetic ilike ?', [components]).orWhereRaw('p.name_ideographic ilike ?', [components]).orWhereRaw('p.name_phonetic ilike ?', [components]),
+    );
+  }
+}
+
 /** The patient records a PatientID / PatientName (without a leading wildcard) matches, up to MAX_PATIENTS + 1. */
 export function matchingPatients(db: Knex, q: QidoQuery): Knex.QueryBuilder | undefined {
   const id = q.patientId?.prefixed ? q.patientId : undefined;
   const name = q.patientName?.prefixed ? q.patientName : undefined;
   if (!id && !name) return undefined;
-  const qb = db('patients as p').select('p.id').limit(MAX_PATIENTS + 1);
+  const qb = db('patients as p').select('p.id', 'p.person_id as personId', 'p.organization_id as organizationId').limit(MAX_PATIENTS + 1);
   if (id) like(qb, 'p.local_id', id);
-  if (name) qb.where((w) => w.whereRaw('p.name_key like ?', [name.like]).orWhere((a) => a.whereNotNull('p.name_alphabetic').whereRaw(`${ALPHABETIC_KEY} like ?`, [name.like])));
+  if (name) nameMatches(qb, name);
   return qb;
 }
 
@@ -43,18 +54,24 @@ export function matchingPatients(db: Knex, q: QidoQuery): Knex.QueryBuilder | un
  * sorted. The sort is on `study_date + 0` on purpose: ordered by the bare column, the planner
  * may instead walk studies_date_idx newest first and filter by patient, hoping to meet 25
  * matches early, which reads every study in the region when the patients have few or none
- * (a rare name, a lab-only patient).
+ * (a rare name, a lab-only patient). With `readable` (a search not scoped to patients), the
+ * same query reads at most its page plus SCAN_WINDOW candidates in index order and keeps those
+ * the caller may read.
  */
-export function qidoSearch(db: Knex, q: QidoQuery, patients?: number[]): Knex.QueryBuilder {
+export function qidoSearch(db: Knex, q: QidoQuery, patients?: number[], readable?: Readable): Knex.QueryBuilder {
   const qb = db('studies as st').join('patients as p', 'p.id', 'st.patient_id');
   const columns = [
     'st.id as study_row', 'st.study_uid', 'st.study_date', 'st.study_time', 'st.accession_number', 'st.study_id', 'st.description as study_description',
     'st.modalities', 'st.referring_physician', 'st.series_count', 'st.instance_count as study_instance_count',
-    'p.local_id', 'p.name_alphabetic', 'p.name_ideographic', 'p.name_phonetic', 'p.birth_date', 'p.sex', 'p.person_id',
+    'p.local_id', 'p.name_alphabetic', 'p.name_ideographic', 'p.name_phonetic', 'p.birth_date', 'p.sex', 'p.person_id', 'st.organization_id',
   ];
   // One modality: drive from study_modalities in date order, so the limit stops the scan.
   const oneModality = q.level === 'study' && q.modalitiesInStudy?.length === 1 && !patients;
   const dateColumn = oneModality ? 'sm.study_date' : 'st.study_date';
+  // the same order over a readable window's candidates (`c`), by the driving index's own
+  // columns, so PostgreSQL reads the window in index order and stops once the page is full
+  if (readable) columns.push(`${dateColumn} as window_date`, `${oneModality ? 'sm.study_id' : 'st.id'} as window_study`);
+  const windowOrder = ['c.window_date desc nulls last', 'c.window_study desc'];
   if (oneModality) qb.join('study_modalities as sm', 'sm.study_id', 'st.id').where('sm.modality', q.modalitiesInStudy![0]);
   else if (q.modalitiesInStudy?.length) {
     qb.whereExists((sub) => sub.select(db.raw('1')).from('study_modalities as sm').whereRaw('sm.study_id = st.id').whereIn('sm.modality', q.modalitiesInStudy!));
@@ -67,7 +84,7 @@ export function qidoSearch(db: Knex, q: QidoQuery, patients?: number[]): Knex.Qu
   if (q.patientId && !(patients && q.patientId.prefixed)) like(qb, 'p.local_id', q.patientId);
   if (q.patientName && !(patients && q.patientName.prefixed)) {
     const name = q.patientName;
-    qb.where((w) => w.whereRaw('p.name_key like ?', [name.like]).orWhere((a) => a.whereNotNull('p.name_alphabetic').whereRaw(`${ALPHABETIC_KEY} like ?`, [name.like])));
+    nameMatches(qb, name);
   }
   if (q.studyDate?.from) qb.where(dateColumn, '>=', q.studyDate.from);
   if (q.studyDate?.to) qb.where(dateColumn, '<=', q.studyDate.to);
@@ -86,26 +103,73 @@ export function qidoSearch(db: Knex, q: QidoQuery, patients?: number[]): Knex.Qu
     if (q.modality) qb.where('se.modality', q.modality);
     if (q.seriesNumber !== undefined) qb.where('se.series_number', q.seriesNumber);
     order.push('se.series_number nulls last', 'se.id');
+    windowOrder.push('c.series_number nulls last', 'c.series_row');
   }
   if (q.level === 'instance') {
     qb.join('instances as i', 'i.series_id', 'se.id');
-    columns.push('i.sop_instance_uid', 'i.sop_class_uid', 'i.instance_number', 'i.transfer_syntax_uid', 'i.rows', 'i.columns', 'i.bits_allocated', 'i.samples_per_pixel', 'i.number_of_frames');
+    columns.push('i.id as instance_row', 'i.sop_instance_uid', 'i.sop_class_uid', 'i.instance_number', 'i.transfer_syntax_uid', 'i.rows', 'i.columns', 'i.bits_allocated', 'i.samples_per_pixel', 'i.number_of_frames');
     if (q.sopInstanceUids) qb.whereIn('i.sop_instance_uid', q.sopInstanceUids);
     if (q.sopClassUids) qb.whereIn('i.sop_class_uid', q.sopClassUids);
     if (q.instanceNumber !== undefined) qb.where('i.instance_number', q.instanceNumber);
     order.push('i.instance_number nulls last', 'i.id');
+    windowOrder.push('c.instance_number nulls last', 'c.instance_row');
   }
+  qb.select(columns).orderByRaw(order.join(', '));
   // one more than asked for, to know whether to say there are more
-  return qb.select(columns).orderByRaw(order.join(', ')).limit(q.limit + 1).offset(q.offset);
+  if (!readable) return qb.limit(q.limit + 1).offset(q.offset);
+  return db
+    .from(qb.limit(windowOf(q)).as('c'))
+    .where(readable({ organization: 'c.organization_id', person: 'c.person_id' }))
+    .select('c.*')
+    .orderByRaw(windowOrder.join(', '))
+    .limit(q.limit + 1)
+    .offset(q.offset);
 }
 
-/** Runs the search; `more` when results beyond the limit exist. */
-export async function runQidoSearch(db: Knex, q: QidoQuery): Promise<{ rows: Row[]; more: boolean }> {
+/** The condition on a result row's organization and person columns that the caller may read it. */
+export type Readable = (columns: { organization: string; person: string }) => Knex.Raw;
+
+/** What a search needs to know of the caller's authorization (dicomweb/access.ts). */
+export interface QidoAccess {
+  /** The patient records among these the caller may read; each refusal audited. */
+  readableRecords(records: ReadonlyArray<{ id: number; personId: number; organizationId: number }>): Promise<number[]>;
+  /** The condition for a search not scoped to patients; none when every match may be read (an emergency read naming its studies). */
+  readable(named: boolean): Readable | undefined;
+}
+
+/** How many candidates beyond the page a search not scoped to patients examines for readable ones. */
+export const SCAN_WINDOW = 10_000;
+const windowOf = (q: QidoQuery) => q.offset + q.limit + 1 + SCAN_WINDOW;
+
+/** A search that names its studies (their UIDs, or an accession number): an emergency read may return them all. */
+const isNamed = (q: QidoQuery) => Boolean(q.scope.study || q.studyUids || q.seriesUids || q.sopInstanceUids || q.accessionNumber?.exact);
+
+/**
+ * Runs the search over what the caller may read; `more` when readable results beyond the limit
+ * exist; `cut` when a search not scoped to patients examined its whole window of candidates
+ * (the newest SCAN_WINDOW beyond the page) without filling the page: older readable results
+ * may exist, and a narrower search finds them. A search naming patients (PatientID,
+ * PatientName) leaves out the records the caller may not read before it runs.
+ */
+export async function runQidoSearch(db: Knex, q: QidoQuery, access: QidoAccess): Promise<{ rows: Row[]; more: boolean; cut: boolean }> {
   const lookup = matchingPatients(db, q);
-  const found: number[] | undefined = lookup ? await lookup.pluck('p.id') : undefined;
-  if (found?.length === 0) return { rows: [], more: false };
-  const rows: Row[] = await qidoSearch(db, q, found && found.length <= MAX_PATIENTS ? found : undefined);
-  return { rows: rows.slice(0, q.limit), more: rows.length > q.limit };
+  const found: Array<{ id: number; personId: number; organizationId: number }> | undefined = lookup ? await lookup : undefined;
+  if (found?.length === 0) return { rows: [], more: false, cut: false };
+  if (found && found.length <= MAX_PATIENTS) {
+    const records = await access.readableRecords(found);
+    if (records.length === 0) return { rows: [], more: false, cut: false };
+    const rows: Row[] = await qidoSearch(db, q, records);
+    return { rows: rows.slice(0, q.limit), more: rows.length > q.limit, cut: false };
+  }
+  const readable = access.readable(isNamed(q));
+  const rows: Row[] = await qidoSearch(db, q, undefined, readable);
+  let cut = false;
+  if (readable && rows.length <= q.limit) {
+    const candidates = qidoSearch(db, q).clearSelect().clearOrder().clear('limit').clear('offset').select(db.raw('1')).limit(windowOf(q) + 1);
+    const examined = await db.from(candidates.as('w')).count('* as n').first();
+    cut = Number(examined?.n) > windowOf(q);
+  }
+  return { rows: rows.slice(0, q.limit), more: rows.length > q.limit, cut };
 }
 
 /** Attributes asked for by includefield at instance level that the index rows do not hold: from the stored metadata. */

@@ -1,6 +1,7 @@
 import { buildInstance, generateUid, instanceSpec } from '@hub/shared/dicom/testing';
 import { readJson, startTestHub, type TestHub } from '@hub/shared/testing';
 import { createDicomwebRouter } from '.';
+import { recordConsent } from '../recognition';
 import { indexInstances } from './testing';
 
 describe('QIDO-RS', () => {
@@ -26,6 +27,10 @@ describe('QIDO-RS', () => {
       buildInstance(instanceSpec({ ...b, studyInstanceUid: D.study, modality: 'CT', studyDate: '20240301', accessionNumber: 'ACC-D' })),
     ]);
     await indexInstances(t.hub, 'H2', [buildInstance(instanceSpec({ studyInstanceUid: C.study, patientId: 'P-ASCII', patientName: 'Wang^Wu', modality: 'CR', studyDate: '20231201', accessionNumber: 'ACC-C' }))]);
+    // at H2, Wang Wu authorized H1 (the reader below) to read his results
+    const wang = await t.hub.db('patients as p').join('organizations as o', 'o.id', 'p.organization_id').where({ 'p.local_id': 'P-ASCII' }).first('p.person_id', 'o.id');
+    const h1 = await t.hub.db('organizations').where({ code: 'H1' }).first('id');
+    await recordConsent(t.hub.db, { personId: wang.person_id, recordedByOrganizationId: wang.id, scope: { kind: 'organizations', organizationIds: [h1.id] }, purpose: 'treatment', method: 'written', validFrom: new Date('2023-01-01T00:00:00Z') });
   });
   afterAll(() => t.stop());
 
@@ -42,6 +47,9 @@ describe('QIDO-RS', () => {
     expect(await studies('PatientName=zhang*')).toEqual([A.study]);
     expect(await studies(`00100010=${encodeURIComponent('Li^S?')}`)).toEqual([D.study, B.study]);
     expect(await studies('PatientName=Wang*')).toEqual([C.study]);
+    // family and given names are matched apart when the query names them: Wan^W* is not Wang^Wu
+    expect(await studies('PatientName=Wang^W*')).toEqual([C.study]);
+    expect(await studies('PatientName=Wan^W*')).toEqual([]);
     const [first] = await readJson(await get('/studies?PatientName=张*'));
     expect(first['00100010']).toEqual({ vr: 'PN', Value: [{ Alphabetic: 'Zhang^San', Ideographic: '张^三' }] });
   });

@@ -6,7 +6,8 @@ import type { DicomwebAudit } from './audit';
 import { negotiate } from './accept';
 import { targetUrl } from './instances';
 import { assertIndexServed, parseQidoQuery } from './qido-query';
-import { instanceMetadataAttributes, runQidoSearch } from './qido-search';
+import { authorizeStudies, qidoReader } from './access';
+import { instanceMetadataAttributes, runQidoSearch, SCAN_WINDOW } from './qido-search';
 import { notAcceptable } from './respond';
 
 export interface QidoDeps {
@@ -30,7 +31,11 @@ export function qidoHandler(deps: QidoDeps, level: Level) {
       return notAcceptable(res, 'QIDO-RS answers in application/dicom+json');
     }
     assertIndexServed(q);
-    const { rows, more } = await runQidoSearch(deps.db, q);
+    const action = `dicomweb-search-${level}`;
+    const found = await runQidoSearch(deps.db, q, qidoReader(deps.db, deps.audit, req, res, action));
+    // how each study found may be read, for the audit log (and in case a consent ended meanwhile)
+    const studies = new Map((await authorizeStudies(deps.db, req, res, found.rows.map((r: Row) => ({ studyUid: r.study_uid, personId: r.person_id, organizationId: r.organization_id })))).map((s) => [s.studyUid, s]));
+    const rows = found.rows.filter((r: Row) => studies.get(r.study_uid)!.authorization.allowed);
 
     // what the instance rows do not hold but includefield asked for comes from the stored metadata
     const levels = levelsOf(level, scope);
@@ -38,7 +43,7 @@ export function qidoHandler(deps: QidoDeps, level: Level) {
     if (level === 'instance' && (q.include.all || q.include.tags.size > 0)) {
       extra = await instanceMetadataAttributes(deps.db, rows.map((r) => r.sop_instance_uid), q.include.all ? 'all' : [...q.include.tags]);
     }
-    await deps.audit.record(res, `dicomweb-search-${level}`, rows.map((r: Row) => ({ studyUid: r.study_uid, personId: r.person_id })), { level, results: rows.length });
+    await deps.audit.record(res, action, rows.map((r: Row) => studies.get(r.study_uid)!), { level, results: rows.length });
 
     const results = rows.map((row) => {
       const urls = {
@@ -53,7 +58,8 @@ export function qidoHandler(deps: QidoDeps, level: Level) {
 
     const warnings: string[] = [];
     if (q.ignored.length > 0) warnings.push(`299 hub "The following attributes are not supported for matching and were ignored: ${q.ignored.join(', ').replace(/"/g, "'")}"`);
-    if (more) warnings.push('299 hub "There are additional results that can be requested"');
+    if (found.more) warnings.push('299 hub "There are additional results that can be requested"');
+    if (found.cut) warnings.push(`299 hub "The search examined the ${SCAN_WINDOW} newest matches beyond this page; older ones may exist: narrow it (PatientID, PatientName, StudyDate) to find them"`);
     if (warnings.length > 0) res.setHeader('Warning', warnings);
     res.status(200).type('application/dicom+json').send(JSON.stringify(results));
   };

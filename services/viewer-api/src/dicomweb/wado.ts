@@ -5,6 +5,7 @@ import { TransferSyntax } from '@hub/shared/dicom';
 import { badInput } from '@hub/shared/errors';
 import type { Logger } from '@hub/shared/log';
 import { negotiate, type Offer } from './accept';
+import { authorizeRetrieval } from './access';
 import type { DicomwebAudit } from './audit';
 import { frameMediaType, frameSource, openFrame } from './frames';
 import { instancesOf, targetUrl, type StoredInstance, type Target } from './instances';
@@ -21,7 +22,7 @@ export interface WadoDeps {
 }
 
 const targetOf = (req: Request): Target => ({ study: String(req.params.study), series: req.params.series as string | undefined, instance: req.params.instance as string | undefined });
-const studiesOf = (instances: StoredInstance[]) => instances.map((i) => ({ studyUid: i.study_uid, personId: i.person_id }));
+const heldOf = (i: StoredInstance) => ({ studyUid: i.study_uid, personId: i.person_id, organizationId: i.organization_id });
 const detailOf = (t: Target) => ({ ...(t.series ? { series: t.series } : {}), ...(t.instance ? { instance: t.instance } : {}) });
 
 /** A failure after the first byte can only cut the answer short; it is logged, not hidden. */
@@ -44,10 +45,11 @@ export function retrieveHandler(deps: WadoDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const target = targetOf(req);
     const instances = await instancesOf(deps.db, target);
+    const study = await authorizeRetrieval(deps.db, deps.audit, req, res, 'dicomweb-retrieve', heldOf(instances[0]!), detailOf(target));
     const offer: Offer = { partType: 'application/dicom', singlePart: target.instance !== undefined, transferSyntaxes: [...new Set(instances.map((i) => i.transfer_syntax_uid))] };
     const chosen = negotiate(req.get('accept'), [offer]);
     if (!chosen) return notAcceptable(res, `the hub sends instances as stored (transfer syntax ${offer.transferSyntaxes.join(', ')}), as multipart/related; type="application/dicom"`);
-    await deps.audit.record(res, 'dicomweb-retrieve', studiesOf(instances), { ...detailOf(target), instances: instances.length });
+    await deps.audit.record(res, 'dicomweb-retrieve', [study], { ...detailOf(target), instances: instances.length });
     const parts: Part[] = instances.map((i) => ({
       headers: {
         'Content-Type': `application/dicom; transfer-syntax=${i.transfer_syntax_uid}`,
@@ -72,10 +74,11 @@ export function metadataHandler(deps: WadoDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const target = targetOf(req);
     const instances = await instancesOf(deps.db, target);
+    const study = await authorizeRetrieval(deps.db, deps.audit, req, res, 'dicomweb-metadata', heldOf(instances[0]!), detailOf(target));
     if (!negotiate(req.get('accept'), [{ partType: 'application/dicom+json', singlePart: true, transferSyntaxes: [] }, { partType: 'application/json', singlePart: true, transferSyntaxes: [] }])) {
       return notAcceptable(res, 'metadata is served as application/dicom+json');
     }
-    await deps.audit.record(res, 'dicomweb-metadata', studiesOf(instances), { ...detailOf(target), instances: instances.length });
+    await deps.audit.record(res, 'dicomweb-metadata', [study], { ...detailOf(target), instances: instances.length });
     res.status(200).type('application/dicom+json');
     let first = true;
     await streaming(res, deps.log, async () => {
@@ -120,6 +123,7 @@ export function framesHandler(deps: WadoDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const target = targetOf(req);
     const [instance] = await instancesOf(deps.db, target);
+    const study = await authorizeRetrieval(deps.db, deps.audit, req, res, 'dicomweb-frames', heldOf(instance!), detailOf(target));
     const source = await frameSource(deps.blob, instance!, String(req.params.frames));
     const offers: Offer[] = instance!.pixel_data_encapsulated
       ? [
@@ -129,7 +133,7 @@ export function framesHandler(deps: WadoDeps) {
       : [{ partType: 'application/octet-stream', transferSyntaxes: [instance!.transfer_syntax_uid], alsoAs: TransferSyntax.ExplicitVrLittleEndian, singlePart: source.frames.length === 1 }];
     const chosen = negotiate(req.get('accept'), offers);
     if (!chosen) return notAcceptable(res, `frames are sent as stored (transfer syntax ${source.transferSyntaxUid}) as ${offers.map((o) => o.partType).join(' or ')}`);
-    await deps.audit.recordOnce(res, 'dicomweb-frames', { studyUid: instance!.study_uid, personId: instance!.person_id }, detailOf(target));
+    await deps.audit.recordOnce(res, 'dicomweb-frames', study, detailOf(target));
     const parts: Part[] = source.frames.map((ranges) => ({
       headers: {
         'Content-Type': `${chosen.partType}; transfer-syntax=${source.transferSyntaxUid}`,
@@ -146,13 +150,14 @@ export function bulkdataHandler(deps: WadoDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const target = targetOf(req);
     const [instance] = await instancesOf(deps.db, target);
+    const study = await authorizeRetrieval(deps.db, deps.audit, req, res, 'dicomweb-bulkdata', heldOf(instance!), detailOf(target));
     const m = String(req.params.range).match(/^(\d{1,15})-(\d{1,15})$/);
     const start = Number(m?.[1]);
     const length = Number(m?.[2]);
     if (!m || length === 0 || start + length > instance!.size) throw badInput(`bulk data "${String(req.params.range).slice(0, 40)}" is not a value of this instance`, { code: 'invalid-bulkdata' });
     const chosen = negotiate(req.get('accept'), [{ partType: 'application/octet-stream', singlePart: true, transferSyntaxes: [instance!.transfer_syntax_uid], alsoAs: TransferSyntax.ExplicitVrLittleEndian }]);
     if (!chosen) return notAcceptable(res, 'bulk data is sent as application/octet-stream');
-    await deps.audit.recordOnce(res, 'dicomweb-bulkdata', { studyUid: instance!.study_uid, personId: instance!.person_id }, detailOf(target));
+    await deps.audit.recordOnce(res, 'dicomweb-bulkdata', study, detailOf(target));
     const part: Part = {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(length) },
       open: () => deps.blob.get(instance!.blob_key, { start, end: start + length - 1 }),

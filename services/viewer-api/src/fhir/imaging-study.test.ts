@@ -5,6 +5,7 @@ import { maskNationalId, nationalIdHash } from '@hub/shared/identity';
 import { readJson, startTestHub, TEST_ID_HASH_SECRET, type TestHub } from '@hub/shared/testing';
 import { fhirKitSearch } from '../../../../test/support/fhir-kit';
 import { indexInstances } from '../dicomweb/testing';
+import { recordConsent } from '../recognition';
 import { createFhirRouter, FHIR_METADATA_PATH } from '.';
 import { accessionSystem, createImagingStudyProvider } from './imaging-study';
 
@@ -39,6 +40,10 @@ describe('FHIR ImagingStudy', () => {
       await indexInstances(t.hub, org, files, { nationalId });
     }
     await indexInstances(t.hub, 'H1', [buildInstance(instanceSpec({ studyInstanceUid: other, studyDate: '20240301', modality: 'CT', patientId: 'H1-OTHER', accessionNumber: 'H1-ACC-X' }))]);
+    // at H2, Wang authorized H1 (the reader below) to read his results
+    const atH2 = await t.hub.db('patients as p').join('organizations as o', 'o.id', 'p.organization_id').where({ 'o.code': 'H2', 'p.local_id': 'H2-W' }).first('p.person_id', 'o.id');
+    const h1 = await t.hub.db('organizations').where({ code: 'H1' }).first('id');
+    await recordConsent(t.hub.db, { personId: atH2.person_id, recordedByOrganizationId: atH2.id, scope: { kind: 'organizations', organizationIds: [h1.id] }, purpose: 'treatment', method: 'electronic', validFrom: new Date('2024-01-01T00:00:00Z') });
   });
   afterAll(() => t.stop());
 

@@ -2,6 +2,7 @@ import type { Knex } from '@hub/shared/db';
 import { badInput, notFound } from '@hub/shared/errors';
 import { DICOM_MODALITY_SYSTEM, DICOM_UID_SYSTEM } from '@hub/shared/fhir';
 import { dateRange, tokensOf } from './search-values';
+import { audited, authorize, authorizeRead, readablePage, readableRecords, type Held } from './access';
 import { searchedRecords } from './subject';
 import type { FhirContext, FhirResourceProvider, Resource, SearchPage, SearchParams } from './types';
 
@@ -144,11 +145,14 @@ function whereIdentifier(qb: Knex.QueryBuilder, values: string[]): void {
   }
 }
 
+const held = (r: Row): Held => ({ personId: r.person_id, organizationId: r.organization_id });
+
 async function search(db: Knex, idHashSecret: string, params: SearchParams, page: SearchPage, ctx: FhirContext) {
   if (page.sort.length > 0) throw badInput('_sort is not supported for ImagingStudy (newest first)', { location: '_sort', code: 'unsupported-sort' });
   const qb = studies(db).select(studyColumns);
-  const records = await searchedRecords(db, params, idHashSecret);
+  let records = await searchedRecords(db, params, idHashSecret);
   if (records !== undefined) {
+    records = await readableRecords(ctx, records, (r) => ({ action: 'search', resourceType: 'ImagingStudy', patientId: r.personId }));
     if (records.length === 0) return { matches: [], more: false };
     qb.whereIn('st.patient_id', records); // studies_patient_date_idx
   }
@@ -162,14 +166,23 @@ async function search(db: Knex, idHashSecret: string, params: SearchParams, page
   if (drive) qb.join('study_modalities as sm', 'sm.study_id', 'st.id').where('sm.modality', modalities[0]![0]!.code.toUpperCase());
   else for (const tokens of modalities) qb.whereExists((s) => s.select(db.raw('1')).from('study_modalities as sm').whereRaw('sm.study_id = st.id').whereIn('sm.modality', tokens.map((t) => t.code.toUpperCase())));
   whereStarted(qb, drive ? 'sm.study_date' : 'st.study_date', params.get('started') ?? []);
-  // a patient's few studies are read through studies_patient_date_idx and sorted; ordered by the
-  // bare column, the planner may walk studies_date_idx instead and filter (see qido-search.ts)
-  const order = drive ? 'sm.study_date desc nulls last, sm.study_id desc' : records ? '(st.study_date + 0) desc nulls last, (st.id + 0) desc' : 'st.study_date desc nulls last, st.id desc';
-  qb.orderByRaw(order);
-  const rows: Row[] = await qb.limit(page.count + 1).offset(page.offset);
-  const shown = rows.slice(0, page.count);
-  await ctx.audit(shown.map((r) => ({ action: 'search', resourceType: 'ImagingStudy', resourceId: String(r.id), patientId: r.person_id })));
-  return { matches: await resources(db, shown, false, ctx.publicUrl), more: rows.length > page.count };
+  let found: { rows: Row[]; more: boolean };
+  if (records) {
+    // a patient's few studies are read through studies_patient_date_idx and sorted; ordered by the
+    // bare column, the planner may walk studies_date_idx instead and filter (see qido-search.ts)
+    const rows: Row[] = await qb.orderByRaw('(st.study_date + 0) desc nulls last, (st.id + 0) desc').limit(page.count + 1).offset(page.offset);
+    found = { rows: rows.slice(0, page.count), more: rows.length > page.count };
+  } else {
+    // only the studies the reader may read, in the driving index's order (its own columns, so the
+    // window is read in index order and stops at the page)
+    const [date, id] = drive ? ['sm.study_date', 'sm.study_id'] : ['st.study_date', 'st.id'];
+    qb.select(`${date} as window_date`, `${id} as window_study`).orderByRaw(`${date} desc nulls last, ${id} desc`);
+    found = await readablePage<Row>(ctx, qb, { order: 'c.window_date desc nulls last, c.window_study desc', organization: 'organization_id', person: 'person_id', named: params.has('identifier') }, page);
+  }
+  const of = await authorize(ctx, found.rows.map(held));
+  const shown = found.rows.filter((r) => of(held(r)).allowed);
+  await ctx.audit(shown.map((r) => audited({ action: 'search', resourceType: 'ImagingStudy', resourceId: String(r.id), patientId: r.person_id }, of(held(r)))));
+  return { matches: await resources(db, shown, false, ctx.publicUrl), more: found.more };
 }
 
 /** FHIR R4 ImagingStudy: read, and search by patient, subject(:identifier), identifier, started and modality. */
@@ -186,7 +199,8 @@ export function createImagingStudyProvider(deps: { idHashSecret: string }): Fhir
     async read(id, ctx) {
       const row: Row | undefined = /^\d{1,18}$/.test(id) ? await studies(ctx.db).where('st.id', Number(id)).first(studyColumns) : undefined;
       if (!row) throw notFound(`no ImagingStudy/${id}`, { code: 'not-found' });
-      await ctx.audit([{ action: 'read', resourceType: 'ImagingStudy', resourceId: id, patientId: row.person_id }]);
+      const entry = { action: 'read', resourceType: 'ImagingStudy', resourceId: id, patientId: row.person_id };
+      await ctx.audit([audited(entry, await authorizeRead(ctx, held(row), entry))]);
       return (await resources(ctx.db, [row], true, ctx.publicUrl))[0]!;
     },
     search: (params, page, ctx) => search(ctx.db, deps.idHashSecret, params, page, ctx),

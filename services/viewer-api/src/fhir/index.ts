@@ -1,4 +1,5 @@
-export { createFhirRouter, FHIR_METADATA_PATH, type FhirRouterDeps } from './router';
+export { FHIR_METADATA_PATH, type FhirRouterDeps } from './router';
+export { createFhirRouter } from './reading';
 export { searchsetBundle } from './bundle';
 export { capabilityStatement } from './capability';
 export type { FhirContext, FhirResourceProvider, Resource, SearchPage, SearchParamDefinition, SearchParams, SearchResult } from './types';
@@ -6,3 +7,4 @@ export { createPatientProvider, patientResource } from './patient';
 export { createDiagnosticReportProvider, diagnosticReportResource } from './diagnostic-report';
 export { createObservationProvider, observationResource } from './observation';
 export { createImagingStudyProvider, imagingStudyResource } from './imaging-study';
+export type { FhirOperation } from './router';

@@ -7,6 +7,7 @@ import { createFhirRouter, FHIR_METADATA_PATH } from '.';
 import { createDiagnosticReportProvider } from './diagnostic-report';
 import { createObservationProvider } from './observation';
 import { createPatientProvider } from './patient';
+import { recordConsent } from '../recognition';
 
 const LI = '110101199003074514';
 
@@ -26,7 +27,10 @@ async function seed(db: Knex) {
   const b = await patient({ organization_id: h2, local_id: 'B-77', person_id: li, name_ideographic: '李四', name_key: '李四', birth_date: '1990-03-07', sex: 'M', ...nid });
   // linked to the person later, without an ID of its own
   const c = await patient({ organization_id: h2, local_id: 'B-78', person_id: li, name_alphabetic: 'Li^Si', name_key: 'lisi' });
-  const retired = await patient({ organization_id: h1, local_id: 'M1-OLD', person_id: await person(), name_ideographic: '李四', name_key: '李四', merged_into_patient_id: a });
+  // merged into M1 by an ADT^A40: its person merged into Li's, as the index records a merge
+  const retiredPerson = await person();
+  const retired = await patient({ organization_id: h1, local_id: 'M1-OLD', person_id: retiredPerson, name_ideographic: '李四', name_key: '李四', merged_into_patient_id: a });
+  await db('persons').where({ id: retiredPerson }).update({ merged_into_id: li });
   const other = await patient({ organization_id: h1, local_id: 'M9', person_id: await person(), name_ideographic: '李^明', name_key: '李明', birth_date: '1990-03-07', sex: 'F' });
 
   const report = async (organization: number, patientId: number, key: string, at: string, observations: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) => {
@@ -41,8 +45,12 @@ async function seed(db: Knex) {
   const r1 = await report(h1, a, 'LAB-1', '2024-03-01T00:00:00Z', [glu(5.2), { local_code: 'HBSAG', value_type: 'CWE', value_code: 'NEG', value_code_display: '阴性', value_code_system: 'L', status: 'preliminary' }]);
   const r2 = await report(h2, b, 'X-9', '2024-03-10T00:00:00Z', [glu(7.4, ['H']), { local_code: 'ABO', value_type: 'ST', value_text: 'A型 Rh(D)阳性' }], { loinc_code: '24323-8' });
   const r3 = await report(h2, c, 'X-10', '2024-02-01T00:00:00Z', [glu(6.9, ['H'])], { status: 'preliminary' });
-  await report(h1, other, 'LAB-2', '2024-03-05T00:00:00Z', [glu(4.4)]);
-  return { a, b, c, retired, other, r1, r2, r3 };
+  const r4 = await report(h1, other, 'LAB-2', '2024-03-05T00:00:00Z', [glu(4.4)]);
+  // Li authorized the third hospital (H3, the reader below) at H1; Li Ming (M9) authorized no one
+  const [{ id: h3 }] = await db('organizations').insert({ code: 'H3', name: '三院', kind: 'hospital' }).returning('id');
+  await db('regions').insert({ code: 'R', name: '本市', is_default: true });
+  await recordConsent(db, { personId: li, recordedByOrganizationId: h1, scope: { kind: 'organizations', organizationIds: [h3] }, purpose: 'treatment', method: 'written', validFrom: new Date('2024-01-01T00:00:00+08:00') });
+  return { li, a, b, c, retired, other, r1, r2, r3, r4 };
 }
 
 describe('FHIR Patient, DiagnosticReport and Observation', () => {
@@ -89,22 +97,27 @@ describe('FHIR Patient, DiagnosticReport and Observation', () => {
       { other: { reference: `Patient/${ids.c}` }, type: 'seealso' },
     ]);
     expect(await t.hub.db('audit_events').where({ resource_type: 'Patient', resource_id: String(ids.a) }).first('action', 'patient_id', 'practitioner')).toEqual({ action: 'read', patient_id: ids.a, practitioner: 'Dr Zhou' });
-    expect((await get(`Patient/${ids.retired}`)).link).toEqual([{ other: { reference: `Patient/${ids.a}` }, type: 'replaced-by' }]);
+    expect((await get(`Patient/${ids.retired}`)).link).toEqual([
+      { other: { reference: `Patient/${ids.a}` }, type: 'replaced-by' },
+      { other: { reference: `Patient/${ids.b}` }, type: 'seealso' },
+      { other: { reference: `Patient/${ids.c}` }, type: 'seealso' },
+    ]);
   });
 
   it('finds every record of a person from a clear national ID, from another organization; a wrong number is a 400', async () => {
-    expect(idsOf(await get(`Patient?identifier=${national}`))).toEqual([ids.a, ids.b, ids.c]);
-    expect(idsOf(await get(`Patient?identifier=${LI}`))).toEqual([ids.a, ids.b, ids.c]);
+    expect(idsOf(await get(`Patient?identifier=${national}`))).toEqual([ids.a, ids.b, ids.c, ids.retired]);
+    expect(idsOf(await get(`Patient?identifier=${LI}`))).toEqual([ids.a, ids.b, ids.c, ids.retired]);
     expect(idsOf(await get(`Patient?identifier=${encodeURIComponent(`${mrnSystem('H2')}|B-77`)}`))).toEqual([ids.b]);
     const bad = await get(`Patient?identifier=${encodeURIComponent(`${NATIONAL_ID_SYSTEM}|110101199003074515`)}`, 400);
     expect(bad).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ diagnostics: expect.stringContaining('check digit') }] });
-    expect(await t.hub.db('audit_events').where({ resource_type: 'Patient', action: 'search' }).count('* as n').first()).toEqual({ n: 7 });
+    expect(await t.hub.db('audit_events').where({ resource_type: 'Patient', action: 'search' }).count('* as n').first()).toEqual({ n: 9 });
   });
 
   it('searches by name prefix in any group, and by birth date', async () => {
     expect(idsOf(await get(`Patient?name=${encodeURIComponent('李四')}`))).toEqual([ids.a, ids.b, ids.retired]);
     expect(idsOf(await get('Patient?name=lisi'))).toEqual([ids.a, ids.c]);
-    expect(idsOf(await get(`Patient?name=${encodeURIComponent('李')}&birthdate=1990-03-07`))).toEqual([ids.a, ids.b, ids.other]);
+    // Li Ming (H1) has authorized no one: H3 never sees the record
+    expect(idsOf(await get(`Patient?name=${encodeURIComponent('李')}&birthdate=1990-03-07`))).toEqual([ids.a, ids.b]);
     expect(idsOf(await get('Patient?birthdate=1990-03-07&_count=2'))).toEqual([ids.a, ids.b]);
     expect(idsOf(await get('Patient?name:exact=li'))).toEqual([]);
     await get(`Patient?name=${encodeURIComponent('李')}`, 400);

@@ -2,6 +2,7 @@ import type { Knex } from '@hub/shared/db';
 import { badInput, notFound } from '@hub/shared/errors';
 import { LOINC_SYSTEM, ORGANIZATION_SYSTEM, UCUM_SYSTEM, localCodeSystem } from '@hub/shared/fhir';
 import { orderOf, splitOr, tokensOf, whereDate, type Token } from './search-values';
+import { audited, authorize, authorizeRead, readableRecords, type Held } from './access';
 import { searchedRecords } from './subject';
 import type { FhirContext, FhirResourceProvider, Resource } from './types';
 
@@ -116,9 +117,14 @@ export async function observationsOfReports(db: Knex, reports: Array<{ id: numbe
     .select(observationColumns);
 }
 
-async function audited(rows: Row[], ctx: FhirContext, action: string): Promise<Resource[]> {
-  await ctx.audit(rows.map((r) => ({ action, resourceType: 'Observation', resourceId: String(r.id), patientId: r.patient_id as number })));
-  return rows.map(observationResource);
+const held = (r: Row): Held => ({ personId: r.person_id as number, organizationId: r.organization_id as number });
+
+/** The observations, audited with how each was authorized. */
+async function answer(rows: Row[], ctx: FhirContext, action: string): Promise<Resource[]> {
+  const of = await authorize(ctx, rows.map(held));
+  const shown = rows.filter((r) => of(held(r)).allowed);
+  await ctx.audit(shown.map((r) => audited({ action, resourceType: 'Observation', resourceId: String(r.id), patientId: r.patient_id as number }, of(held(r)))));
+  return shown.map(observationResource);
 }
 
 /** Observation: lab results by patient, code, date, category, status and value-quantity. */
@@ -136,24 +142,28 @@ export function createObservationProvider(deps: { idHashSecret: string }): FhirR
     ],
     async read(id, ctx) {
       // the primary key (id, patient_id): one probe per partition
-      const row = /^\d{1,18}$/.test(id) ? await ctx.db('observations as ob').join('organizations as org', 'org.id', 'ob.organization_id').where('ob.id', Number(id)).first(observationColumns) : undefined;
+      const row = /^\d{1,18}$/.test(id)
+        ? await ctx.db('observations as ob').join('organizations as org', 'org.id', 'ob.organization_id').join('patients as pt', 'pt.id', 'ob.patient_id').where('ob.id', Number(id)).first([...observationColumns, 'pt.person_id'])
+        : undefined;
       if (!row) throw notFound(`no Observation/${id}`, { location: 'id', code: 'unknown-observation' });
-      return (await audited([row], ctx, 'read'))[0]!;
+      await authorizeRead(ctx, held(row), { action: 'read', resourceType: 'Observation', resourceId: id, patientId: row.patient_id });
+      return (await answer([row], ctx, 'read'))[0]!;
     },
     async search(params, page, ctx) {
-      const records = await searchedRecords(ctx.db, params, deps.idHashSecret);
-      if (records === undefined) throw badInput('an Observation search needs patient or subject (or subject:identifier)', { code: 'search-too-broad' });
+      const named = await searchedRecords(ctx.db, params, deps.idHashSecret);
+      if (named === undefined) throw badInput('an Observation search needs patient or subject (or subject:identifier)', { code: 'search-too-broad' });
       if (page.include.length > 0) throw badInput('Observation supports no _include', { location: '_include', code: 'unsupported-include' });
+      const records = await readableRecords(ctx, named, (r) => ({ action: 'search', resourceType: 'Observation', patientId: r.id }));
       if (records.length === 0) return { matches: [], more: false };
-      const query = ctx.db('observations as ob').join('organizations as org', 'org.id', 'ob.organization_id').whereIn('ob.patient_id', records);
+      const query = ctx.db('observations as ob').join('organizations as org', 'org.id', 'ob.organization_id').join('patients as pt', 'pt.id', 'ob.patient_id').whereIn('ob.patient_id', records);
       whereCode(query, 'ob', tokensOf(params.get('code')));
       whereDate(query, 'ob.effective_at', 'date', params.get('date'));
       for (const tokens of tokensOf(params.get('category'))) if (!tokens.some((t) => t.code === 'laboratory')) query.whereRaw('false');
       for (const value of params.get('status') ?? []) query.whereIn('ob.status', splitOr(value));
       whereQuantity(query, params.get('value-quantity') ?? []);
       for (const o of orderOf(page.sort, { date: 'ob.effective_at' }, '-date')) query.orderBy(o.column, o.order);
-      const rows = await query.orderBy('ob.id', 'desc').offset(page.offset).limit(page.count + 1).select(observationColumns);
-      return { matches: await audited(rows.slice(0, page.count), ctx, 'search'), more: rows.length > page.count };
+      const rows = await query.orderBy('ob.id', 'desc').offset(page.offset).limit(page.count + 1).select([...observationColumns, 'pt.person_id']);
+      return { matches: await answer(rows.slice(0, page.count), ctx, 'search'), more: rows.length > page.count };
     },
   };
 }

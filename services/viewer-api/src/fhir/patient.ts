@@ -2,7 +2,8 @@ import type { Knex } from '@hub/shared/db';
 import { badInput, notFound } from '@hub/shared/errors';
 import { NATIONAL_ID_SYSTEM, ORGANIZATION_SYSTEM, mrnSystem } from '@hub/shared/fhir';
 import { dateRange, likePrefix, splitOr, tokensOf, type DateRangeQuery } from './search-values';
-import { recordsByIdentifier, recordsOfPerson } from './subject';
+import { audited, authorize, authorizeRead, readablePage, type Held } from './access';
+import { recordsByIdentifier, recordsOfPersons } from './subject';
 import type { FhirContext, FhirResourceProvider, Resource } from './types';
 
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
@@ -15,7 +16,7 @@ const ALPHABETIC_KEY = `lower(regexp_replace(p.name_alphabetic, '[\\^=\\s,.·•
 const nameKeyOf = (text: string) => text.replace(/[\^=\s,.·•]/g, '').toLowerCase();
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
 
-type Row = Record<string, unknown> & { id: number; person_id: number };
+type Row = Record<string, unknown> & { id: number; person_id: number; organization_id: number };
 
 const columns = ['p.*', 'o.code as org_code', 'o.name as org_name'];
 
@@ -37,7 +38,7 @@ function humanName(written: string, representation: 'ABC' | 'IDE' | 'SYL', use: 
  * text), every name group with its ISO 21090 representation, and links to the person's
  * other records in the region (seealso) and to merges (replaced-by / replaces).
  */
-export function patientResource(row: Row, links: Array<{ id: number; type: string }>): Resource {
+export function patientResource(row: Row, links: ReadonlyArray<{ id: number; type: string }>): Resource {
   const identifier: unknown[] = [
     { use: 'usual', type: { coding: [{ system: V2_0203, code: 'MR' }] }, system: mrnSystem(String(row.org_code)), value: row.local_id, assigner: { display: row.org_name } },
   ];
@@ -68,20 +69,30 @@ export function patientResource(row: Row, links: Array<{ id: number; type: strin
   };
 }
 
-/** The links of each record: other records of its person, and the merges it is part of. */
-async function linksOf(db: Knex, rows: Row[]): Promise<Map<number, Array<{ id: number; type: string }>>> {
-  const out = new Map<number, Array<{ id: number; type: string }>>();
-  const byPerson = new Map<number, number[]>();
+/** A record another record links to: its id, and whose and where it is, for authorization. */
+type Linked = { id: number; type: string } & Held;
+
+/**
+ * The links of each record: other records of its person, and the merges it is part of, in
+ * two queries for the whole page (recordsOfPersons; patients_merged_into_idx and the primary key).
+ */
+async function linksOf(db: Knex, rows: Row[]): Promise<Map<number, Linked[]>> {
+  const out = new Map<number, Linked[]>();
+  if (rows.length === 0) return out;
+  const byPerson = await recordsOfPersons(db, [...new Set(rows.map((r) => r.person_id))]);
+  const merges: Array<{ id: number; merged_into_patient_id: number | null } & Held> = await db('patients')
+    .whereIn('merged_into_patient_id', rows.map((r) => r.id))
+    .orWhereIn('id', rows.flatMap((r) => (r.merged_into_patient_id ? [r.merged_into_patient_id as number] : [])))
+    .orderBy('id')
+    .select('id', 'merged_into_patient_id', 'person_id as personId', 'organization_id as organizationId');
   for (const row of rows) {
-    if (!byPerson.has(row.person_id)) byPerson.set(row.person_id, await recordsOfPerson(db, row.person_id));
-    // patients_merged_into_idx
-    const replaces = (await db('patients').where({ merged_into_patient_id: row.id }).pluck('id')) as number[];
-    const links = [
-      ...(row.merged_into_patient_id ? [{ id: row.merged_into_patient_id as number, type: 'replaced-by' }] : []),
-      ...replaces.map((id) => ({ id, type: 'replaces' })),
-    ];
+    const target = merges.find((m) => m.id === row.merged_into_patient_id);
+    const links: Linked[] = [
+      ...(target ? [{ ...target, type: 'replaced-by' }] : []),
+      ...merges.filter((m) => m.merged_into_patient_id === row.id).map((m) => ({ ...m, type: 'replaces' })),
+    ].map(({ id, type, personId, organizationId }) => ({ id, type, personId, organizationId }));
     const linked = new Set([row.id, ...links.map((l) => l.id)]);
-    for (const id of byPerson.get(row.person_id)!) if (!linked.has(id)) links.push({ id, type: 'seealso' });
+    for (const r of byPerson.get(row.person_id) ?? []) if (!linked.has(r.id)) links.push({ ...r, type: 'seealso' });
     out.set(row.id, links);
   }
   return out;
@@ -104,10 +115,18 @@ function whereDay(query: DateRangeQuery, column: string, param: string, values: 
 
 /** Patient: read, and search by identifier (national ID in clear, hashed here; or MRN), name, birthdate. */
 export function createPatientProvider(deps: { idHashSecret: string }): FhirResourceProvider {
+  /**
+   * The records as Patients, audited with how each was authorized; links to records the reader
+   * may not read are left out (they would say where else the patient is treated). The person
+   * of a link is the row's: every record of a person group is decided alike.
+   */
   const answer = async (rows: Row[], ctx: FhirContext, action: string) => {
-    await ctx.audit(rows.map((r) => ({ action, resourceType: 'Patient', resourceId: String(r.id), patientId: r.id })));
     const links = await linksOf(ctx.db, rows);
-    return rows.map((r) => patientResource(r, links.get(r.id) ?? []));
+    const held = (r: Row): Held => ({ personId: r.person_id, organizationId: r.organization_id });
+    const of = await authorize(ctx, [...rows.map(held), ...rows.flatMap((r) => (links.get(r.id) ?? []).map((l) => ({ personId: r.person_id, organizationId: l.organizationId })))]);
+    const shown = rows.filter((r) => of(held(r)).allowed);
+    await ctx.audit(shown.map((r) => audited({ action, resourceType: 'Patient', resourceId: String(r.id), patientId: r.id }, of(held(r)))));
+    return shown.map((r) => patientResource(r, (links.get(r.id) ?? []).filter((l) => of({ personId: r.person_id, organizationId: l.organizationId }).allowed)));
   };
 
   return {
@@ -121,6 +140,7 @@ export function createPatientProvider(deps: { idHashSecret: string }): FhirResou
     async read(id, ctx) {
       const row = /^\d{1,18}$/.test(id) ? await ctx.db('patients as p').join('organizations as o', 'o.id', 'p.organization_id').where('p.id', Number(id)).first(columns) : undefined;
       if (!row) throw notFound(`no Patient/${id}`, { location: 'id', code: 'unknown-patient' });
+      await authorizeRead(ctx, { personId: row.person_id, organizationId: row.organization_id }, { action: 'read', resourceType: 'Patient', resourceId: id, patientId: row.id });
       return (await answer([row as Row], ctx, 'read'))[0]!;
     },
     async search(params, page, ctx) {
@@ -168,9 +188,10 @@ export function createPatientProvider(deps: { idHashSecret: string }): FhirResou
       }
       if (!narrowed) throw badInput('a Patient search needs identifier, name or birthdate', { code: 'search-too-broad' });
       if (page.sort.length > 0) throw badInput('Patient searches are not sortable here', { location: '_sort', code: 'unsupported-sort' });
-      const rows = (await query.orderBy('p.id').offset(page.offset).limit(page.count + 1).select(columns)) as Row[];
-      const more = rows.length > page.count;
-      return { matches: await answer(rows.slice(0, page.count), ctx, 'search'), more };
+      // named: an identifier or _id names the records; an emergency read may return them all
+      const named = params.has('identifier') || params.has('_id');
+      const { rows, more } = await readablePage<Row>(ctx, query.orderBy('p.id').select(columns), { order: 'c.id', organization: 'organization_id', person: 'person_id', named }, page);
+      return { matches: await answer(rows, ctx, 'search'), more };
     },
   };
 }

@@ -1,6 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import { recordAudit } from '@hub/shared/audit';
-import { principalOf, requireScope } from '@hub/shared/auth';
+import { principalOf, requireScope, type Scope } from '@hub/shared/auth';
 import type { Knex } from '@hub/shared/db';
 import { badInput, notFound } from '@hub/shared/errors';
 import { searchsetBundle } from './bundle';
@@ -16,6 +16,22 @@ export interface FhirRouterDeps {
   db: Knex;
   publicUrl: string;
   providers: FhirResourceProvider[];
+  /** Operations ($name) served beside the resources, listed in the CapabilityStatement. */
+  operations?: FhirOperation[];
+}
+
+/** A FHIR operation: `/fhir/$name` and/or `/fhir/{type}/$name`, by GET (query parameters) or POST (a resource). */
+export interface FhirOperation {
+  /** without the `$` */
+  name: string;
+  /** the canonical URL of its OperationDefinition */
+  definition: string;
+  /** served at the system level (/fhir/$name) */
+  system: boolean;
+  /** resource types it is also invoked on (/fhir/{type}/$name) */
+  types: string[];
+  scope: Scope;
+  invoke(input: { method: 'GET' | 'POST'; type?: string; query: Record<string, string | string[]>; body: unknown }, ctx: FhirContext): Promise<Resource>;
 }
 
 function send(res: Response, status: number, body: Resource): void {
@@ -80,7 +96,23 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     return p;
   };
 
-  router.get(FHIR_METADATA_PATH, (_req, res) => send(res, 200, capabilityStatement(fhirBase(deps.publicUrl), deps.providers)));
+  const operations = deps.operations ?? [];
+  router.get(FHIR_METADATA_PATH, (_req, res) =>
+    send(res, 200, capabilityStatement(fhirBase(deps.publicUrl), deps.providers, operations.map((o) => ({ name: o.name, definition: o.definition })))),
+  );
+
+  // before the resource routes, which would take `$name` for a type or an id; `$` may come percent-encoded
+  const operationBody = express.json({ type: ['application/json', 'application/fhir+json'], limit: '1mb' });
+  for (const op of operations) {
+    const at = [...(op.system ? [undefined] : []), ...op.types];
+    for (const type of at) {
+      const path = new RegExp(`^/fhir/${type ? `${type}/` : ''}(?:\\$|%24)${op.name.replace(/[^A-Za-z0-9-]/g, '')}$`);
+      const invoke = async (req: Request, res: Response, method: 'GET' | 'POST') =>
+        send(res, 200, await op.invoke({ method, type, query: req.query as Record<string, string | string[]>, body: req.body }, contextOf(req, res, deps)));
+      router.get(path, requireScope(op.scope), (req, res) => invoke(req, res, 'GET'));
+      router.post(path, requireScope(op.scope), operationBody, (req, res) => invoke(req, res, 'POST'));
+    }
+  }
 
   const search = async (req: Request, res: Response, query: Record<string, string | string[]>) => {
     const p = provider(String(req.params.type));

@@ -6,26 +6,30 @@ import { splitOr, tokensOf, type Token } from './search-values';
 import type { SearchParams } from './types';
 
 /**
- * Every patient record of the person `personId` stands for: the live person it was merged
- * into (if any), and every person merged into that one, across all hospitals.
- * Served by persons' primary key, persons_merged_into_idx and patients_person_idx.
+ * Every patient record each person stands for, in one query: the live person it was merged
+ * into (if any), and every person merged into that one, across all hospitals; by record id,
+ * keyed by the person asked about. Served by persons' primary key, persons_merged_into_idx
+ * and patients_person_idx.
  */
-export async function recordsOfPerson(db: Knex, personId: number): Promise<number[]> {
+export async function recordsOfPersons(db: Knex, personIds: number[]): Promise<Map<number, Array<{ id: number; personId: number; organizationId: number }>>> {
+  const out = new Map<number, Array<{ id: number; personId: number; organizationId: number }>>();
+  if (personIds.length === 0) return out;
   const { rows } = await db.raw(
-    `with recursive up(id, merged_into_id, depth) as (
-       select id, merged_into_id, 0 from persons where id = ?
+    `with recursive up(start, id, merged_into_id, depth) as (
+       select id, id, merged_into_id, 0 from persons where id = any (?::bigint[])
        union all
-       select p.id, p.merged_into_id, u.depth + 1 from persons p join up u on p.id = u.merged_into_id where u.depth < 32
+       select u.start, p.id, p.merged_into_id, u.depth + 1 from persons p join up u on p.id = u.merged_into_id where u.depth < 32
      ),
-     tree(id, depth) as (
-       select id, 0 from up where merged_into_id is null
+     tree(start, id, depth) as (
+       select start, id, 0 from up where merged_into_id is null
        union all
-       select p.id, t.depth + 1 from persons p join tree t on p.merged_into_id = t.id where t.depth < 32
+       select t.start, p.id, t.depth + 1 from persons p join tree t on p.merged_into_id = t.id where t.depth < 32
      )
-     select pa.id from patients pa where pa.person_id in (select id from tree) order by pa.id`,
-    [personId],
+     select t.start, pa.id, pa.person_id as "personId", pa.organization_id as "organizationId" from tree t join patients pa on pa.person_id = t.id order by t.start, pa.id`,
+    [personIds],
   );
-  return rows.map((r: { id: number }) => r.id);
+  for (const { start, ...record } of rows as Array<{ start: number; id: number; personId: number; organizationId: number }>) out.set(start, [...(out.get(start) ?? []), record]);
+  return out;
 }
 
 /** A clear national ID as the key the hub matches on; a wrong number is a 400, not "no results". */
@@ -50,7 +54,7 @@ export async function recordsByIdentifier(db: Knex, token: Token, idHashSecret: 
     // patients_national_id_idx; a record linked later (no ID of its own) is found through its person
     const persons = (await db('patients').where({ national_id_hash: hash }).distinct('person_id').limit(50)).map((r) => r.person_id as number);
     const records = new Set<number>();
-    for (const person of persons) for (const id of await recordsOfPerson(db, person)) records.add(id);
+    for (const found of (await recordsOfPersons(db, persons)).values()) for (const r of found) records.add(r.id);
     return [...records];
   }
   const org = token.system ? organizationOfMrnSystem(token.system) : null;

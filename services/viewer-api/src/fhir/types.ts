@@ -16,6 +16,10 @@ export interface FhirContext {
   base: string;
   /** The hub's base URL (for DICOMweb endpoints and other links). */
   publicUrl: string;
+  /** The reason the caller states for an emergency read (X-Emergency-Reason), when it declares one. */
+  emergencyReason?: string;
+  /** The instant every authorization of the request is decided at. */
+  readAt?: Date;
   /** Records one audit row per patient-level resource returned; call before answering. */
   audit(events: Array<Omit<AuditEvent, 'organizationId' | 'clientId' | 'practitioner' | 'requestId' | 'outcome'> & { outcome?: AuditEvent['outcome'] }>): Promise<void>;
 }

@@ -33,3 +33,9 @@ export {
 } from './qualifications';
 export { defaultRegion, organizationAt, placementOf, placeOrganization, regionByCode, type Placement, type Region } from './regions';
 export { createRecognitionRouter, type RecognitionRouterDeps } from './router';
+export { createOrderTimeRecognition, type OrderTime, type OrderTimeDeps } from './at-order';
+export { checkSchema, type CheckRequest } from './check-input';
+export { createCheckRouter } from './check-router';
+export { declineReasons, decisionSchema, recordDecision, type Decision, type DecisionRequest, type DeclineReason } from './decisions';
+export { priorResultsOperation, priorResultsParameters, RECOGNITION_ITEM_SYSTEM, REFERENCE_REASON_SYSTEM } from './fhir-operation';
+export { createPriorResultCheck, type CheckAnswer, type OfferedResult, type PriorResultCheck } from './prior-results';

@@ -1,5 +1,6 @@
 import type { Knex } from '@hub/shared/db';
 import { badInput, notFound } from '@hub/shared/errors';
+import { qualificationAmong, type QualificationRefusal } from '@hub/shared/recognition';
 import { allianceByCode, allianceMemberships } from './alliances';
 import { placementOf } from './regions';
 
@@ -26,7 +27,7 @@ export interface Qualification {
   withdrawnAt: Date | null;
 }
 
-export type QualificationRefusal = 'not-qualified' | 'expired' | 'not-yet-valid' | 'scope-excludes-asker';
+export type { QualificationRefusal };
 
 export type QualificationAnswer =
   | { qualified: true; qualification: Qualification }
@@ -174,23 +175,38 @@ export async function qualificationFor(
     allianceIds: rows.filter((r) => r.scopeAllianceId !== null).map((r) => r.scopeAllianceId!),
     on: query.on,
   });
-  const covers = (r: QualificationRow) =>
-    r.scope.kind === 'region' ? r.scopeRegionId === asker.region.id : r.scope.kind === 'city' ? r.scope.city === asker.cityCode : alliances.has(r.scopeAllianceId!);
-  const inForce = (r: QualificationRow) => r.validFrom <= query.on && (r.validUntil === null || r.validUntil >= query.on);
+  // the rule itself is shared with the missed-repeat stage (@hub/shared/recognition)
+  const facts = rows.map((row) => ({
+    row,
+    organizationId: query.sourceOrganizationId,
+    itemId: row.item === null ? null : item.id,
+    category: row.category,
+    regionId: row.regionId,
+    scope: row.scope.kind,
+    scopeRegionId: row.scopeRegionId,
+    scopeCityCode: row.scope.kind === 'city' ? row.scope.city : null,
+    scopeAllianceId: row.scopeAllianceId,
+    validFrom: row.validFrom,
+    validUntil: row.validUntil,
+    withdrawn: false,
+  }));
+  const verdict = qualificationAmong(
+    facts,
+    { id: item.id, category: item.category, regionId: item.region_id },
+    { organizationId: query.askingOrganizationId, regionId: asker.region.id, cityCode: asker.cityCode, inAlliance: (id) => alliances.has(id) },
+    query.on,
+  );
+  if (verdict.qualified) return { qualified: true, qualification: publicOf(verdict.qualification.row) };
+  const found = verdict.qualification?.row;
+  return { qualified: false, reason: verdict.reason, detail: refusalDetail(verdict.reason, found), ...(found ? { qualification: publicOf(found) } : {}) };
+}
 
-  const valid = rows.filter((r) => covers(r) && inForce(r));
-  if (valid.length > 0) {
-    // the one that lasts longest, so a caller showing "qualified until" shows the best answer
-    valid.sort((a, b) => (a.validUntil === null ? -1 : b.validUntil === null ? 1 : b.validUntil.localeCompare(a.validUntil)));
-    return { qualified: true, qualification: publicOf(valid[0]!) };
-  }
-  const covering = rows.filter(covers);
-  const expired = covering.filter((r) => r.validUntil !== null && r.validUntil < query.on).sort((a, b) => b.validUntil!.localeCompare(a.validUntil!));
-  if (expired.length > 0) return { qualified: false, reason: 'expired', detail: `the qualification ended on ${expired[0]!.validUntil}`, qualification: publicOf(expired[0]!) };
-  const later = covering.filter((r) => r.validFrom > query.on).sort((a, b) => a.validFrom.localeCompare(b.validFrom));
-  if (later.length > 0) return { qualified: false, reason: 'not-yet-valid', detail: `the qualification is valid from ${later[0]!.validFrom}`, qualification: publicOf(later[0]!) };
-  const other = rows.find(inForce) ?? rows[0]!;
-  return { qualified: false, reason: 'scope-excludes-asker', detail: `the qualification covers ${describeScope(other.scope)}, which does not include the asking organization`, qualification: publicOf(other) };
+/** The refusal as the asker reads it. */
+export function refusalDetail(reason: QualificationRefusal, q: Pick<Qualification, 'validFrom' | 'validUntil' | 'scope'> | undefined): string {
+  if (reason === 'expired' && q) return `the qualification ended on ${q.validUntil}`;
+  if (reason === 'not-yet-valid' && q) return `the qualification is valid from ${q.validFrom}`;
+  if (reason === 'scope-excludes-asker' && q) return `the qualification covers ${describeScope(q.scope)}, which does not include the asking organization`;
+  return 'the organization holds no qualification for this item or its category';
 }
 
 function describeScope(scope: QualificationScope): string {

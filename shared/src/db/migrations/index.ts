@@ -6,6 +6,8 @@ import * as imagingIndex from './0004_imaging_index';
 import * as lab from './0005_lab';
 import * as recognitionCatalog from './0006_recognition_catalog';
 import * as blobReconcile from './0007_blob_reconcile';
+import * as blobSegments from './0008_blob_segments';
+import * as recognitionResults from './0009_recognition_results';
 
 export interface Migration {
   name: string;
@@ -22,4 +24,6 @@ export const migrations: Migration[] = [
   { name: '0005_lab', ...lab },
   { name: '0006_recognition_catalog', ...recognitionCatalog },
   { name: '0007_blob_reconcile', ...blobReconcile },
+  { name: '0008_blob_segments', ...blobSegments },
+  { name: '0009_recognition_results', ...recognitionResults },
 ];
