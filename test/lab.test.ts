@@ -95,8 +95,10 @@ describe('lab results across hospitals, end to end', () => {
     const people = patients![0].entry.map((e: { resource: Record<string, unknown> }) => e.resource);
     expect(people.map((p: { identifier: Array<{ value?: string }> }) => p.identifier[0]!.value).sort()).toEqual(['M0012345', 'SZ-889']);
     for (const p of people) expect(p.name[0]).toMatchObject({ text: '张三' });
-    // the resources never carry the number (the Bundle's self link echoes the caller's own query)
+    // neither the resources nor the Bundles' self/next links carry the number: links hold its keyed hash
     expect(JSON.stringify(people)).not.toContain(ZHANG);
+    for (const page of [...patients!, ...reports!, ...glucose!]) expect(JSON.stringify(page.link)).not.toContain(ZHANG);
+    expect(JSON.stringify(reports![0].link)).toContain('hmac-sha256%3A');
 
     expect(reports).toHaveLength(2); // one report per page, the next link followed
     const byOrg = reports!.map((page) => page.entry.find((e: { search: { mode: string } }) => e.search.mode === 'match').resource.performer[0].identifier.value).sort();

@@ -22,7 +22,7 @@ export function createViewerApiService(hub: Hub): ServicePart {
     mount(app) {
       // the check first: the route taken most often, 1,500 times a second, passes no other router
       app.use(recognition.router);
-      app.use(createFhirRouter({ db: hub.db, publicUrl: hub.config.publicUrl, providers: fhirProviders(hub), operations: [recognition.fhirOperation] }));
+      app.use(createFhirRouter({ db: hub.db, publicUrl: hub.config.publicUrl, providers: fhirProviders(hub), operations: [recognition.fhirOperation], idHashSecret: hub.idHashSecret }));
       app.use(createRecognitionRouter({ db: hub.db }));
       app.use(createStatsRouter({ db: hub.db, facts: recognition.facts, savings: hub.config.savings }));
       app.use(createDicomwebRouter({ db: hub.db, blob: hub.blob, log: hub.log, publicUrl: hub.config.publicUrl }));

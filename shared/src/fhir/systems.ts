@@ -5,6 +5,11 @@
 // The resident identity card number (GB 11643), by the OID China's health-record CDA templates
 // (WS/T 500) use for it. Reads accept it in clear and hash it at once.
 export const NATIONAL_ID_SYSTEM = 'urn:oid:2.16.156.10011.1.3';
+/**
+ * How a national ID stands in a link the hub writes (a Bundle's self/next/previous): its keyed
+ * hash, never the number. Searches accept it back in place of the clear number.
+ */
+export const NATIONAL_ID_HASH_PREFIX = 'hmac-sha256:';
 /** A hospital's own patient number (MRN / DICOM Patient ID) in the hub. */
 export const mrnSystem = (organizationCode: string) => `urn:hub:organization:${organizationCode}:mrn`;
 /** Parses `mrnSystem(...)` back to the organization code, or null. */

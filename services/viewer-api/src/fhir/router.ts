@@ -4,6 +4,7 @@ import { principalOf, requireScope, type Scope } from '@hub/shared/auth';
 import type { Knex } from '@hub/shared/db';
 import { badInput, notFound } from '@hub/shared/errors';
 import { searchsetBundle } from './bundle';
+import { linkSafeValue } from './subject';
 import { capabilityStatement } from './capability';
 import type { FhirContext, FhirResourceProvider, Resource, SearchPage, SearchParams } from './types';
 
@@ -16,6 +17,8 @@ export interface FhirRouterDeps {
   db: Knex;
   publicUrl: string;
   providers: FhirResourceProvider[];
+  /** Keys the hash a national ID is written as in paging links; without it links echo values as given. */
+  idHashSecret?: string;
   /** Operations ($name) served beside the resources, listed in the CapabilityStatement. */
   operations?: FhirOperation[];
 }
@@ -124,7 +127,8 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     }
     const ctx = contextOf(req, res, deps);
     const result = await p.search(params, page, ctx);
-    send(res, 200, searchsetBundle(ctx.base, p.type, params, page, result));
+    const secret = deps.idHashSecret;
+    send(res, 200, searchsetBundle(ctx.base, p.type, params, page, result, secret ? (v) => linkSafeValue(v, secret) : undefined));
   };
 
   router.get('/fhir/:type', requireScope('results:read'), (req, res) => search(req, res, req.query as Record<string, string | string[]>));

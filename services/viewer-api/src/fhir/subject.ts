@@ -1,6 +1,6 @@
 import type { Knex } from '@hub/shared/db';
 import { badInput } from '@hub/shared/errors';
-import { NATIONAL_ID_SYSTEM, organizationOfMrnSystem } from '@hub/shared/fhir';
+import { NATIONAL_ID_HASH_PREFIX, NATIONAL_ID_SYSTEM, organizationOfMrnSystem } from '@hub/shared/fhir';
 import { nationalIdHash } from '@hub/shared/identity';
 import { splitOr, tokensOf, type Token } from './search-values';
 import type { SearchParams } from './types';
@@ -34,6 +34,11 @@ export async function recordsOfPersons(db: Knex, personIds: number[]): Promise<M
 
 /** A clear national ID as the key the hub matches on; a wrong number is a 400, not "no results". */
 function hashOf(value: string, idHashSecret: string, location: string): string {
+  const hashed = value.startsWith(NATIONAL_ID_HASH_PREFIX) ? value.slice(NATIONAL_ID_HASH_PREFIX.length) : undefined;
+  if (hashed !== undefined) {
+    if (!/^[0-9a-f]{64}$/.test(hashed)) throw badInput(`${location}: a hashed national ID is 64 hex digits`, { location, code: 'invalid-national-id' });
+    return hashed;
+  }
   try {
     return nationalIdHash(value, idHashSecret);
   } catch (err) {
@@ -41,7 +46,21 @@ function hashOf(value: string, idHashSecret: string, location: string): string {
   }
 }
 
-const looksLikeNationalId = (v: string) => /^\s*\d{17}[\dXx]\s*$/.test(v);
+const looksLikeNationalId = (v: string) => /^\s*\d{17}[\dXx]\s*$/.test(v) || v.startsWith(NATIONAL_ID_HASH_PREFIX);
+
+/**
+ * A search parameter value as it may stand in a link: a national ID (alone, or after a `|`)
+ * replaced by its keyed hash, which searches accept back. The clear number never leaves.
+ */
+export function linkSafeValue(value: string, idHashSecret: string): string {
+  return value.replace(/(^|\|)\s*(\d{17}[\dXx])\s*$/, (whole, bar: string, id: string) => {
+    try {
+      return `${bar}${NATIONAL_ID_HASH_PREFIX}${nationalIdHash(id, idHashSecret)}`;
+    } catch {
+      return whole;
+    }
+  });
+}
 
 /**
  * The records an identifier names: the national ID (system NATIONAL_ID_SYSTEM, or an
