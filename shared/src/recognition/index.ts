@@ -26,4 +26,4 @@ export {
 } from './rules';
 export { loadRecognitionFacts, recognitionFactsCache, type CatalogItemFact, type FactsCache, type ItemVersionFact, type OrganizationFact, type RecognitionFacts, type RegionFact } from './facts';
 export { PERSON_GROUP_CTES } from './persons';
-export { isLoincSystem, LOINC_SYSTEM } from './codes';
+export { isLoincSystem, isWellFormedLoinc, loincCheckDigit, LOINC_SYSTEM } from './codes';

@@ -1,4 +1,4 @@
-export { isLoincSystem, isWellFormedLoinc, loincCheckDigit, LOINC_SYSTEM } from './loinc';
+export { isLoincSystem, isWellFormedLoinc, loincCheckDigit, LOINC_SYSTEM } from '@hub/shared/recognition';
 export {
   recognitionItemForImaging,
   recognitionItemForLab,

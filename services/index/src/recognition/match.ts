@@ -1,5 +1,5 @@
 import type { Knex } from '@hub/shared/db';
-import { isLoincSystem, LOINC_SYSTEM } from './loinc';
+import { isLoincSystem, LOINC_SYSTEM } from '@hub/shared/recognition';
 
 export type ItemKind = 'imaging' | 'lab';
 

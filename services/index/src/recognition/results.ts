@@ -1,6 +1,6 @@
 import type { Knex } from '@hub/shared/db';
 import { localDate, startOfDay, type RecognitionFacts, type ResultStatus } from '@hub/shared/recognition';
-import { LOINC_SYSTEM } from './loinc';
+import { LOINC_SYSTEM } from '@hub/shared/recognition';
 import { recognitionItemForImaging, recognitionItemsForLab, type Coding } from './match';
 
 export type ResultKind = 'lab' | 'imaging';

@@ -1,5 +1,5 @@
 import type { Knex } from '@hub/shared/db';
-import { LOINC_SYSTEM } from '../loinc';
+import { LOINC_SYSTEM } from '@hub/shared/recognition';
 import { seedCatalogItems, type SeedItem } from './catalog';
 
 export { seedCatalogItems, type SeedItem } from './catalog';
