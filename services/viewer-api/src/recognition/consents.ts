@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@hub/shared/audit';
 import type { Knex } from '@hub/shared/db';
 import { forbidden, notFound } from '@hub/shared/errors';
+import { authorizationAmong, consentStatusAt, type Authorization } from '@hub/shared/recognition';
 import { placementOf } from './regions';
 
 export const consentPurposes = ['treatment', 'emergency-treatment', 'care-management'] as const;
@@ -33,20 +34,7 @@ export interface Consent {
   status: 'active' | 'pending' | 'expired' | 'revoked';
 }
 
-export type AuthorizationRefusal =
-  | 'no-consent'
-  | 'consent-revoked'
-  | 'consent-expired'
-  | 'consent-not-yet-valid'
-  | 'consent-excludes-asker'
-  | 'emergency-reason-required'
-  | 'not-a-care-provider';
-
-export type Authorization =
-  | { allowed: true; basis: 'own-organization' }
-  | { allowed: true; basis: 'consent'; consentId: number }
-  | { allowed: true; basis: 'emergency'; flagged: true; emergencyReason: string }
-  | { allowed: false; reason: AuthorizationRefusal; detail: string };
+export type { Authorization, AuthorizationRefusal } from '@hub/shared/recognition';
 
 /**
  * The person and every person merged into it (a consent given before a merge still holds):
@@ -104,14 +92,7 @@ function consentRows(db: Knex) {
 
 type ConsentRow = Omit<Consent, 'status'> & { regionId: number | null; organizationIds: number[] };
 
-function statusAt(c: ConsentRow, at: Date): Consent['status'] {
-  if (c.revokedAt && c.revokedAt <= at) return 'revoked';
-  if (c.validFrom > at) return 'pending';
-  if (c.validUntil && c.validUntil <= at) return 'expired';
-  return 'active';
-}
-
-const publicOf = ({ regionId: _r, organizationIds: _o, ...c }: ConsentRow, at: Date): Consent => ({ ...c, status: statusAt(c as ConsentRow, at) });
+const publicOf = ({ regionId: _r, organizationIds: _o, ...c }: ConsentRow, at: Date): Consent => ({ ...c, status: consentStatusAt(c, at) });
 
 export interface NewConsent {
   personId: number;
@@ -182,7 +163,6 @@ export async function revokeConsent(
 }
 
 // A consent for treatment covers an emergency read too (v3 ActReason: ETREAT specializes TREAT).
-const purposeCovers = (given: ConsentPurpose, asked: ConsentPurpose) => given === asked || (given === 'treatment' && asked === 'emergency-treatment');
 
 /**
  * May the asking organization read a result of this person held by the result's organization?
@@ -198,30 +178,19 @@ export async function authorizationFor(
   // the authority sees aggregates, never a patient: no consent or emergency makes it a reader
   const asker = await db('organizations').where({ id: query.askingOrganizationId }).first('kind');
   if (!asker || asker.kind === 'authority') return { allowed: false, reason: 'not-a-care-provider', detail: 'only hospitals and imaging centres read patients\' results' };
-  const at = query.on ?? new Date();
-  const purpose = query.purpose ?? 'treatment';
   const persons = await personGroup(db, query.personId);
   const rows: ConsentRow[] = await consentRows(db).whereIn('c.person_id', persons);
-  const askerRegion = rows.some((r) => r.scope === 'region') ? (await placementOf(db, query.askingOrganizationId)).region.id : null;
-  const covering = rows.filter(
-    (r) => purposeCovers(r.purpose, purpose) && (r.scope === 'region' ? r.regionId === askerRegion : r.organizationIds.includes(query.askingOrganizationId)),
-  );
-  const active = covering.find((r) => statusAt(r, at) === 'active');
-  if (active) return { allowed: true, basis: 'consent', consentId: active.id };
-
-  if (query.emergencyReason !== undefined) {
-    const reason = query.emergencyReason.trim();
-    if (reason) return { allowed: true, basis: 'emergency', flagged: true, emergencyReason: reason };
-    return { allowed: false, reason: 'emergency-reason-required', detail: 'an emergency read without the patient\'s consent needs a stated reason' };
-  }
-  const states = new Set(covering.map((r) => statusAt(r, at)));
-  if (states.has('revoked')) return { allowed: false, reason: 'consent-revoked', detail: 'the patient revoked the consent that covered this organization' };
-  if (states.has('expired')) return { allowed: false, reason: 'consent-expired', detail: 'the patient\'s consent for this organization has expired' };
-  if (states.has('pending')) return { allowed: false, reason: 'consent-not-yet-valid', detail: 'the patient\'s consent for this organization is not yet in force' };
-  if (rows.some((r) => statusAt(r, at) === 'active')) {
-    return { allowed: false, reason: 'consent-excludes-asker', detail: 'the patient\'s consent does not cover this organization or purpose' };
-  }
-  return { allowed: false, reason: 'no-consent', detail: 'the patient has not authorized other organizations to read their results' };
+  const askerRegionId = rows.some((r) => r.scope === 'region') ? (await placementOf(db, query.askingOrganizationId)).region.id : null;
+  // the rule itself is the one the prior-result check and the recognition stage apply
+  return authorizationAmong(rows, {
+    askingOrganizationId: query.askingOrganizationId,
+    askerKind: asker.kind,
+    askerRegionId,
+    resultOrganizationId: query.resultOrganizationId,
+    at: query.on ?? new Date(),
+    purpose: query.purpose,
+    emergencyReason: query.emergencyReason,
+  });
 }
 
 /** How a read decided by `authorizationFor` is audited: emergencies flagged, refusals as denied. */
