@@ -6,14 +6,14 @@ import { createOrganization } from '@hub/shared/org';
 import { testDatabase, testLogger, TEST_ID_HASH_SECRET, type TestDatabase } from '@hub/shared/testing';
 import { createIndexWorker, type AcceptedObject } from '../worker';
 import { indexFhirBundle, indexHl7v2, indexLabBatch } from '.';
-import type { LabSubmission, ObservationSubmission, PatientSubmission, ReportSubmission } from './submission';
+import type { LabSubmission, ObservationSubmission, PatientSubmission, ReportSubmission, ObservationStatus, ReportStatus } from '@hub/shared/lab';
 
 const nid = (raw: string) => ({ hash: nationalIdHash(raw, TEST_ID_HASH_SECRET), masked: maskNationalId(raw) });
 const WANG = '11010519491231002X';
 const LI = '110101199003074514';
 
-const result = (key: string, value: number, status = 'final'): ObservationSubmission => ({ key, local: { code: key }, valueType: 'NM', value: { number: value }, unit: { text: 'mmol/L', ucum: true }, abnormalFlags: value > 6 ? ['H'] : [], status });
-const report = (key: string, observations: ObservationSubmission[], status = 'final'): ReportSubmission => ({ key, fillerOrderNumber: key, local: { code: 'BIO' }, status, effectiveAt: '2024-03-15T08:00:00+08:00', observations });
+const result = (key: string, value: number, status: ObservationStatus = 'final'): ObservationSubmission => ({ key, local: { code: key }, valueType: 'NM', value: { number: value }, unit: { text: 'mmol/L', ucum: true }, abnormalFlags: value > 6 ? ['H'] : [], status });
+const report = (key: string, observations: ObservationSubmission[], status: ReportStatus = 'final'): ReportSubmission => ({ key, fillerOrderNumber: key, local: { code: 'BIO' }, status, effectiveAt: '2024-03-15T08:00:00+08:00', observations });
 const results = (patient: PatientSubmission, ...reports: ReportSubmission[]): LabSubmission => ({ lab: 1, event: 'results', messageType: 'ORU^R01', groups: [{ patient, reports }] });
 const registration = (patient: PatientSubmission): LabSubmission => ({ lab: 1, event: 'registration', messageType: 'ADT^A04', groups: [{ patient, reports: [] }] });
 const merge = (survivor: PatientSubmission, prior: string): LabSubmission => ({ lab: 1, event: 'merge', messageType: 'ADT^A40', groups: [{ patient: survivor, reports: [], priorLocalIds: [prior] }] });

@@ -3,7 +3,7 @@ import { linkPatients, patientKey } from '../empi';
 import type { AcceptedObject, IndexBatchHandler } from '../worker';
 import { factsOf, indexLabSubmission } from './handlers';
 import { observationRow, reportRow, writeReport, type ReportTarget } from './reports';
-import { labSubmissionOf, type LabSubmission, type ReportSubmission } from './submission';
+import { labSubmissionOf, type LabSubmission, type ReportSubmission } from '@hub/shared/lab';
 
 interface Item {
   object: AcceptedObject;

@@ -3,7 +3,7 @@ import { linkPatient, type PatientFacts } from '../empi';
 import type { AcceptedObject, IndexHandler } from '../worker';
 import { mergePatients, survivingPatient } from './merge';
 import { writeReport } from './reports';
-import { labSubmissionOf, type PatientSubmission } from './submission';
+import { labSubmissionOf, type PatientSubmission } from '@hub/shared/lab';
 
 export const factsOf = (organizationId: number, p: PatientSubmission): PatientFacts => ({
   organizationId,

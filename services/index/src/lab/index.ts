@@ -3,4 +3,4 @@ export { indexLabBatch } from './batch';
 export { indexFhirBundle, indexHl7v2, indexLabSubmission } from './handlers';
 export { mergePatients, survivingPatient, unmergePatients, type MergeRequest, type MergeResult } from './merge';
 export { writeReport, type ReportTarget } from './reports';
-export { labSubmissionOf, type LabSubmission } from './submission';
+export { labSubmissionOf, type LabSubmission } from '@hub/shared/lab';

@@ -5,13 +5,13 @@ import { createOrganization } from '@hub/shared/org';
 import { testDatabase, testLogger, TEST_ID_HASH_SECRET, type TestDatabase } from '@hub/shared/testing';
 import { createIndexWorker, type IndexWorker } from '../worker';
 import { indexFhirBundle, indexHl7v2, unmergePatients } from '.';
-import type { LabSubmission, ObservationSubmission, PatientSubmission, ReportSubmission } from './submission';
+import type { LabSubmission, ObservationSubmission, PatientSubmission, ReportSubmission, ObservationStatus, ReportStatus } from '@hub/shared/lab';
 
 const nid = (raw: string) => ({ hash: nationalIdHash(raw, TEST_ID_HASH_SECRET), masked: maskNationalId(raw) });
 const WANG = '11010519491231002X';
 const LI = '110101199003074514';
 
-const glucose = (value: number, status = 'final', extra: Partial<ObservationSubmission> = {}): ObservationSubmission => ({
+const glucose = (value: number, status: ObservationStatus = 'final', extra: Partial<ObservationSubmission> = {}): ObservationSubmission => ({
   key: 'GLU',
   local: { code: 'GLU', display: '葡萄糖' },
   loinc: { code: '2345-7', display: 'Glucose' },
@@ -22,7 +22,7 @@ const glucose = (value: number, status = 'final', extra: Partial<ObservationSubm
   status,
   ...extra,
 });
-const report = (key: string, observations: ObservationSubmission[], status = 'final'): ReportSubmission => ({
+const report = (key: string, observations: ObservationSubmission[], status: ReportStatus = 'final'): ReportSubmission => ({
   key,
   fillerOrderNumber: key,
   local: { code: 'BIO', display: '生化' },

@@ -1,5 +1,5 @@
 import type { Knex } from '@hub/shared/db';
-import type { ObservationSubmission, ReportSubmission } from './submission';
+import type { ObservationSubmission, ReportSubmission } from '@hub/shared/lab';
 
 /** Statuses a later preliminary message must not overwrite (a late retry of an early result). */
 const SETTLED = new Set(['final', 'corrected', 'amended', 'appended']);

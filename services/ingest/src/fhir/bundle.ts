@@ -1,4 +1,4 @@
-import { LAB_SUBMISSION_VERSION, type LabSubmission, type ObservationSubmission, type PatientGroup, type ReportStatus, type ReportSubmission } from '../hl7/submission';
+import { LAB_SUBMISSION_VERSION, type LabSubmission, type ObservationSubmission, type PatientGroup, type ReportStatus, type ReportSubmission } from '@hub/shared/lab';
 import { BundleIssues } from './issues';
 import { arrayOf, codesOf, instantOf, isObject, observationOf, patientOf, type Json, type ResourceContext } from './resources';
 

@@ -1,7 +1,7 @@
 import { isHubError } from '@hub/shared/errors';
 import { LOINC_SYSTEM, NATIONAL_ID_SYSTEM, UCUM_SYSTEM, mrnSystem, organizationOfMrnSystem } from '@hub/shared/fhir';
 import { maskNationalId, nationalIdHash, validateNationalId } from '@hub/shared/identity';
-import type { Coding, ObservationStatus, ObservationSubmission, PatientSubmission } from '../hl7/submission';
+import type { Coding, ObservationStatus, ObservationSubmission, PatientSubmission } from '@hub/shared/lab';
 import type { BundleIssues } from './issues';
 
 /** A resource as JSON; every field is checked before use. */

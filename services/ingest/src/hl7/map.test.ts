@@ -5,7 +5,7 @@ import { TEST_ID_HASH_SECRET } from '@hub/shared/testing';
 // The shared HL7 fixtures (real-world message shapes) are test data; hl7 has no testing entry point to import them by.
 import { adtA01, adtA04, adtA08, adtA40, join, oru, oruV23 } from '../../../../shared/src/hl7/fixtures';
 import { labSubmissionOf } from './map';
-import type { LabSubmission } from './submission';
+import type { LabSubmission } from '@hub/shared/lab';
 
 const now = new Date('2024-03-16T04:00:00Z');
 const map = (input: Buffer | string) => labSubmissionOf(parseMessage(typeof input === 'string' ? Buffer.from(input) : input), { idHashSecret: TEST_ID_HASH_SECRET, now });

@@ -2,7 +2,7 @@ import type { AckError, Message } from '@hub/shared/hl7';
 import { localIdsOf, patientOf, type PatientContext } from './patient';
 import { ERR, Problems } from './problems';
 import { resultGroupsOf } from './results';
-import { LAB_SUBMISSION_VERSION, type LabSubmission, type PatientGroup } from './submission';
+import { LAB_SUBMISSION_VERSION, type LabSubmission, type PatientGroup } from '@hub/shared/lab';
 
 /** ADT events that tell the hub who a patient is (A28/A31 are the person-only variants HIS send). */
 const REGISTRATION_EVENTS = new Set(['A01', 'A04', 'A08', 'A28', 'A31']);

@@ -1,6 +1,6 @@
 import { component, type Segment } from '@hub/shared/hl7';
 import { ERR, type Problems } from './problems';
-import type { ObservationStatus, ObservationSubmission } from './submission';
+import type { ObservationStatus, ObservationSubmission } from '@hub/shared/lab';
 import { parseHl7Time, parseNumber, referenceRangeOf, testCoding, textOf, timeField, unitOf } from './values';
 
 /** HL7 table 0085 (OBX-11) as FHIR Observation.status. */

@@ -2,7 +2,7 @@ import { component, type Field, type Repetition, type Segment } from '@hub/share
 import { isHubError } from '@hub/shared/errors';
 import { maskNationalId, nationalIdHash, validateNationalId } from '@hub/shared/identity';
 import { ERR, type Problems } from './problems';
-import type { PatientSubmission } from './submission';
+import type { PatientSubmission } from '@hub/shared/lab';
 import { parseHl7Time } from './values';
 
 /**

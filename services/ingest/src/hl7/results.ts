@@ -2,7 +2,7 @@ import { component, type Message, type Segment } from '@hub/shared/hl7';
 import { observationOf } from './observation';
 import { patientOf, type PatientContext } from './patient';
 import { ERR } from './problems';
-import type { PatientGroup, ReportStatus, ReportSubmission } from './submission';
+import type { PatientGroup, ReportStatus, ReportSubmission } from '@hub/shared/lab';
 import { parseHl7Time, testCoding, timeField } from './values';
 
 /** HL7 table 0123 (OBR-25) as FHIR DiagnosticReport.status. */

@@ -1,6 +1,6 @@
 import { component, type Repetition } from '@hub/shared/hl7';
 import { ERR, type Problems } from './problems';
-import type { Coding } from './submission';
+import type { Coding } from '@hub/shared/lab';
 
 /** HL7 times without an offset are local time at the hospital: China Standard Time. */
 const CHINA_OFFSET = '+08:00';

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { MllpDecoder, parseMessage } from '@hub/shared/hl7';
 import { labSubmissionOf } from '../hl7/map';
-import type { LabSubmission } from '../hl7/submission';
+import type { LabSubmission } from '@hub/shared/lab';
 
 /** The ACK code (MSA-1) of an ACK, read without parsing the whole ACK: the client must cost little. */
 function ackCode(ack: Buffer): string {

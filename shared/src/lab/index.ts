@@ -1,8 +1,10 @@
+import { badInput } from '../errors';
+
 /**
  * What a lab door hands the index, whatever the protocol (HL7 v2 over MLLP or HTTP, a FHIR
- * transaction Bundle): the accepted object's `summary`. The index workers read this, not the
- * original message, so they never parse HL7 or FHIR again and never see a clear national ID
- * (services/index/src/lab/submission.ts validates the same shape on the way in).
+ * transaction Bundle): the accepted object's `summary`. One contract, written by the ingest
+ * doors and read by the index workers, which never parse HL7 or FHIR again and never see a
+ * clear national ID.
  */
 
 export const LAB_SUBMISSION_VERSION = 1;
@@ -79,4 +81,25 @@ export interface LabSubmission {
   /** e.g. `ORU^R01`, `ADT^A40`, `Bundle/transaction`. */
   messageType: string;
   groups: PatientGroup[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The summary as a lab submission, checked for the shape the writers rely on. A summary
+ * that is not one is a bug or a tampered row: BadInput, so the object is kept as failed.
+ */
+export function labSubmissionOf(summary: Record<string, unknown>): LabSubmission {
+  const fail = (what: string) => badInput(`accepted object is not a lab submission the index reads: ${what}`, { code: 'invalid-lab-submission' });
+  if (summary.lab !== LAB_SUBMISSION_VERSION) throw fail(`version ${String(summary.lab)}`);
+  if (!['results', 'registration', 'merge'].includes(summary.event as string)) throw fail('unknown event');
+  if (!Array.isArray(summary.groups)) throw fail('no groups');
+  for (const g of summary.groups as unknown[]) {
+    if (!isObject(g) || !isObject(g.patient) || typeof g.patient.localId !== 'string' || !Array.isArray(g.reports)) throw fail('a group without a patient');
+    for (const r of g.reports as unknown[]) {
+      if (!isObject(r) || typeof r.key !== 'string' || typeof r.effectiveAt !== 'string' || !Array.isArray(r.observations)) throw fail('a report without key, time or observations');
+      for (const o of r.observations as unknown[]) if (!isObject(o) || typeof o.key !== 'string') throw fail('an observation without key');
+    }
+  }
+  return summary as unknown as LabSubmission;
 }
