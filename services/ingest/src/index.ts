@@ -27,3 +27,4 @@ export function createIngestService(hub: Hub): ServicePart {
 
 export { listDicomSenders, registerDicomSender, removeDicomSender, type DicomSender } from './dimse/senders';
 export { addHl7Sender, listHl7Senders, removeHl7Sender, type Hl7Sender } from './mllp/senders';
+export { labSubmissionOf } from './hl7/map';

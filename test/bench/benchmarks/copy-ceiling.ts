@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { createDb, migrateLatest } from '@hub/shared/db';
 import { createLogger } from '@hub/shared/log';
 import type { Benchmark } from '../lib/benchmark';
-import { oruValues } from '../lib/hl7-gen';
+import { oruValues } from '@hub/shared/hl7/testing';
 import { round } from '../lib/report';
 import { Unsupported } from '../lib/target';
 import { COPY_CEILING } from './mllp';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { frame } from '@hub/shared/hl7';
 import type { Benchmark } from '../lib/benchmark';
 import { memoryColumns } from '../lib/context';
-import { oruMessage } from '../lib/hl7-gen';
+import { oruMessage } from '@hub/shared/hl7/testing';
 import { sendOverMllp } from '../lib/mllp-client';
 import { round, type Row } from '../lib/report';
 import { Unsupported } from '../lib/target';

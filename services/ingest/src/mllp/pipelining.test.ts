@@ -8,7 +8,7 @@ import { testDatabase, testLogger, TEST_ID_HASH_SECRET, type TestDatabase } from
 import { join } from '../../../../shared/src/hl7/fixtures';
 import { createBatchAccept, type BatchAccept } from '../accept-batch';
 import { createHl7Receiver } from '../hl7/receive';
-import { benchOru } from './bench-messages';
+import { oruMessage } from '@hub/shared/hl7/testing';
 import { createMllpListener, type MllpListener } from './listener';
 import { addHl7Sender, createSenderDirectory } from './senders';
 import { mllpTestClient } from './test-client';
@@ -52,7 +52,7 @@ describe('MLLP senders that pipeline, answered by group commit', () => {
     const clients = await Promise.all([0, 1, 2, 3].map(() => mllpTestClient(port)));
     const sent = clients.map((_, c) => Array.from({ length: 50 }, (__, i) => c * 50 + i));
     // each connection writes all 50 frames at once, before the first ACK
-    clients.forEach((client, c) => client.send(...sent[c]!.map((i) => benchOru(i, { facility: 'BJXH', run: 'PIPE' }))));
+    clients.forEach((client, c) => client.send(...sent[c]!.map((i) => oruMessage(i, { sendingFacility: 'BJXH', runId: 'PIPE' }))));
     const acks = await Promise.all(clients.map((client) => client.acks(50)));
     acks.forEach((list, c) => expect(list.map(msa)).toEqual(sent[c]!.map((i) => `AA PIPE-${i}`)));
     await Promise.all(clients.map((client) => client.close()));
@@ -71,7 +71,7 @@ describe('MLLP senders that pipeline, answered by group commit', () => {
   it('collapses the same message sent at once on several connections into one row', async () => {
     const port = await start();
     const clients = await Promise.all([0, 1, 2].map(() => mllpTestClient(port)));
-    const same = benchOru(7, { facility: 'BJXH', run: 'SAME' });
+    const same = oruMessage(7, { sendingFacility: 'BJXH', runId: 'SAME' });
     for (const client of clients) client.send(same, same);
     for (const client of clients) expect((await client.acks(2)).map(msa)).toEqual(['AA SAME-7', 'AA SAME-7']);
     await Promise.all(clients.map((client) => client.close()));
@@ -82,7 +82,7 @@ describe('MLLP senders that pipeline, answered by group commit', () => {
     const port = await start();
     const client = await mllpTestClient(port);
     const bad = join(['MSH|^~\\&|LIS|BJXH|HUB|REGION|20240315103000||ORU^R01|MIX-BAD|P|2.5.1', 'PID|1||M1', 'OBR|1||F|GLU|||2024-13-45']);
-    client.send(benchOru(1, { facility: 'BJXH', run: 'MIX' }), bad, benchOru(2, { facility: 'BJXH', run: 'MIX' }));
+    client.send(oruMessage(1, { sendingFacility: 'BJXH', runId: 'MIX' }), bad, oruMessage(2, { sendingFacility: 'BJXH', runId: 'MIX' }));
     const acks = await client.acks(3);
     expect(acks.map(msa)).toEqual(['AA MIX-1', 'AE MIX-BAD', 'AA MIX-2']);
     expect([acks[1]!.get('ERR-2.1'), acks[1]!.get('ERR-2.3'), acks[1]!.get('ERR-3.1')]).toEqual(['OBR', '7', '102']);
@@ -94,7 +94,7 @@ describe('MLLP senders that pipeline, answered by group commit', () => {
     const full: BlobStore = { ...blob, put: () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })) };
     const port = await start(full);
     const client = await mllpTestClient(port);
-    client.send(...[1, 2, 3, 4, 5].map((i) => benchOru(i, { facility: 'BJXH', run: 'FULL' })));
+    client.send(...[1, 2, 3, 4, 5].map((i) => oruMessage(i, { sendingFacility: 'BJXH', runId: 'FULL' })));
     const acks = await client.acks(5);
     expect(acks.map((a) => `${msa(a)} ${a.get('ERR-5')}`)).toEqual([1, 2, 3, 4, 5].map((i) => `AR FULL-${i} storage-unavailable`));
     await client.close();

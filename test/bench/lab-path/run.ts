@@ -6,7 +6,7 @@
  * process), then as ingest and index apart, on a PostgreSQL of this script's own and the
  * filesystem blob store. A script, not a test: it prints, and asserts nothing.
  *
- *   node --import tsx services/ingest/src/mllp/bench.ts
+ *   node --import tsx test/bench/lab-path/run.ts
  *   BENCH_MLLP_MESSAGES=4000 BENCH_MLLP_WINDOW=32 BENCH_BACKLOG=20000 BENCH_COPY_MESSAGES=20000 BENCH_PACED=300,1000
  *   BENCH_PHASES=hub,apart,copy  BENCH_RUNS=1x1,8x32  BENCH_APART_CONNECTIONS=8  BENCH_LOG_LEVEL=debug BENCH_ECHO=1  BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"  BENCH_KEEP=1
  */
@@ -20,9 +20,9 @@ import { frame } from '@hub/shared/hl7';
 import { createLogger } from '@hub/shared/log';
 import { createOrganization } from '@hub/shared/org';
 import { freePort } from '@hub/shared/testing';
-import { addHl7Sender } from './senders';
-import { benchOru } from './bench-messages';
-import { copyCeiling, cpuSeconds, push, type Pushed } from './bench-load';
+import { addHl7Sender } from '@hub/ingest';
+import { oruMessage } from '@hub/shared/hl7/testing';
+import { copyCeiling, cpuSeconds, push, type Pushed } from './load';
 
 const env = process.env;
 const MESSAGES = Number(env.BENCH_MLLP_MESSAGES ?? 4000);
@@ -41,7 +41,7 @@ const PHASES = new Set((env.BENCH_PHASES ?? 'hub,apart,copy').split(','));
 const NODE_ARGS = (env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const PATIENTS = 1000;
 const FACILITY = 'BENCHLIS';
-const repo = path.resolve(__dirname, '../../../..');
+const repo = path.resolve(__dirname, '../../..');
 const log = createLogger({ level: 'warn' });
 const round = (n: number) => (n >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
 
@@ -80,7 +80,7 @@ async function startService(entry: string, vars: Record<string, string>): Promis
   };
 }
 
-const framesFor = (run: string, count: number) => Array.from({ length: count }, (_, i) => frame(Buffer.from(benchOru(i, { facility: FACILITY, run, patients: PATIENTS }), 'utf8')));
+const framesFor = (run: string, count: number) => Array.from({ length: count }, (_, i) => frame(Buffer.from(oruMessage(i, { sendingFacility: FACILITY, runId: run, patients: PATIENTS }), 'utf8')));
 
 /** Waits until every message of `run` is indexed; the seconds that took. */
 async function indexed(db: Knex, run: string, organizationId: number): Promise<number> {
@@ -195,7 +195,7 @@ async function ceiling(b: Bench, pgUrl: string, accepted: number | undefined): P
     const org = (await createOrganization(db, { code: 'BENCH', name: 'Bench hospital', kind: 'hospital' })).id;
     await db.raw('insert into persons (id) overriding system value select g from generate_series(1, ?) g', [PATIENTS]);
     await db.raw(`insert into patients (id, organization_id, local_id, person_id) overriding system value select g, ?, 'LM' || lpad((g - 1)::text, 7, '0'), g from generate_series(1, ?) g`, [org, PATIENTS]);
-    const texts = Array.from({ length: COPY_MESSAGES }, (_, i) => benchOru(i, { facility: FACILITY, run: 'COPY', patients: PATIENTS }));
+    const texts = Array.from({ length: COPY_MESSAGES }, (_, i) => oruMessage(i, { sendingFacility: FACILITY, runId: 'COPY', patients: PATIENTS }));
     const rate = await copyCeiling(url, texts, org, PATIENTS, b.vars.HUB_ID_HASH_SECRET!);
     b.say('\n| COPY ceiling | messages | rows | msg/s | rows/s | ingest alone as share |');
     b.say('| --- | --- | --- | --- | --- | --- |');

@@ -8,7 +8,7 @@ import pg from 'pg';
 // Declared by the test workspace (@hub/e2e), which has the benchmarks; this script runs from the same install.
 import { from as copyFrom } from 'pg-copy-streams';
 import { MllpDecoder, parseMessage } from '@hub/shared/hl7';
-import { labSubmissionOf } from '../hl7/map';
+import { labSubmissionOf } from '@hub/ingest';
 import type { LabSubmission } from '@hub/shared/lab';
 
 /** The ACK code (MSA-1) of an ACK, read without parsing the whole ACK: the client must cost little. */

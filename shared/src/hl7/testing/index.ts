@@ -1,9 +1,9 @@
-import { encodeMessage, repeat, type SegmentInput } from '@hub/shared/hl7';
+import { encodeMessage, repeat, type SegmentInput } from '..';
 
 /**
- * ORU^R01 lab results as a LIS sends them: one report (a chemistry panel) with ten NM
- * observations, LOINC-coded, with units, reference ranges and flags. Patients rotate
- * through `patients` records so the hub links and indexes realistic volumes per patient.
+ * For tests and benchmarks: ORU^R01 lab results as a LIS sends them, one report (a chemistry
+ * panel) with ten NM observations, LOINC-coded, with units, reference ranges and flags.
+ * Patients rotate through `patients` records so the hub links and indexes realistic volumes.
  */
 export const PANEL: ReadonlyArray<{ local: string; loinc: string; name: string; unit: string; low: number; high: number }> = [
   { local: 'GLU', loinc: '2345-7', name: 'Glucose', unit: 'mmol/L', low: 3.9, high: 6.1 },
