@@ -25,5 +25,5 @@ export {
   type Window,
 } from './rules';
 export { loadRecognitionFacts, recognitionFactsCache, type CatalogItemFact, type FactsCache, type ItemVersionFact, type OrganizationFact, type RecognitionFacts, type RegionFact } from './facts';
-export { PERSON_GROUP_CTES } from './persons';
+export { PERSON_GROUP_CTES, PERSON_GROUPS_BY_START } from './persons';
 export { isLoincSystem, isWellFormedLoinc, loincCheckDigit, LOINC_SYSTEM } from './codes';

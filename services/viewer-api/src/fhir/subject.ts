@@ -2,6 +2,7 @@ import type { Knex } from '@hub/shared/db';
 import { badInput } from '@hub/shared/errors';
 import { NATIONAL_ID_HASH_PREFIX, NATIONAL_ID_SYSTEM, organizationOfMrnSystem } from '@hub/shared/fhir';
 import { nationalIdHash } from '@hub/shared/identity';
+import { PERSON_GROUPS_BY_START } from '@hub/shared/recognition';
 import { splitOr, tokensOf, type Token } from './search-values';
 import type { SearchParams } from './types';
 
@@ -15,17 +16,8 @@ export async function recordsOfPersons(db: Knex, personIds: number[]): Promise<M
   const out = new Map<number, Array<{ id: number; personId: number; organizationId: number }>>();
   if (personIds.length === 0) return out;
   const { rows } = await db.raw(
-    `with recursive up(start, id, merged_into_id, depth) as (
-       select id, id, merged_into_id, 0 from persons where id = any (?::bigint[])
-       union all
-       select u.start, p.id, p.merged_into_id, u.depth + 1 from persons p join up u on p.id = u.merged_into_id where u.depth < 32
-     ),
-     tree(start, id, depth) as (
-       select start, id, 0 from up where merged_into_id is null
-       union all
-       select t.start, p.id, t.depth + 1 from persons p join tree t on p.merged_into_id = t.id where t.depth < 32
-     )
-     select t.start, pa.id, pa.person_id as "personId", pa.organization_id as "organizationId" from tree t join patients pa on pa.person_id = t.id order by t.start, pa.id`,
+    `with recursive ${PERSON_GROUPS_BY_START}
+     select d.start, pa.id, pa.person_id as "personId", pa.organization_id as "organizationId" from down d join patients pa on pa.person_id = d.id order by d.start, pa.id`,
     [personIds],
   );
   for (const { start, ...record } of rows as Array<{ start: number; id: number; personId: number; organizationId: number }>) out.set(start, [...(out.get(start) ?? []), record]);

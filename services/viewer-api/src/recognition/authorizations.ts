@@ -1,5 +1,5 @@
 import type { Knex } from '@hub/shared/db';
-import { authorizationAmong, consentPurposes, type Authorization, type ConsentFact, type ConsentPurpose } from '@hub/shared/recognition';
+import { PERSON_GROUPS_BY_START, authorizationAmong, consentPurposes, type Authorization, type ConsentFact, type ConsentPurpose } from '@hub/shared/recognition';
 
 /**
  * The patient's authorization for every result a request reads, decided as `authorizationFor`
@@ -35,16 +35,7 @@ export interface Authorizations {
 // they list (consent_organizations' primary key), and the asker's kind and region (primary
 // keys), in one round trip.
 const CONSENTS_OF_PERSONS = `
-  with recursive up(start, id, merged_into_id, depth) as (
-    select id, id, merged_into_id, 0 from persons where id = any (?::bigint[])
-    union all
-    select u.start, m.id, m.merged_into_id, u.depth + 1 from persons m join up u on m.id = u.merged_into_id where u.depth < 32
-  ),
-  down(start, id, depth) as (
-    select start, id, 0 from up where merged_into_id is null
-    union all
-    select d.start, m.id, d.depth + 1 from persons m join down d on m.merged_into_id = d.id where d.depth < 32
-  ),
+  with recursive ${PERSON_GROUPS_BY_START},
   asker as (
     select o.kind, coalesce(r.region_id, (select id from regions where is_default)) as region_id
     from organizations o left join organization_regions r on r.organization_id = o.id
