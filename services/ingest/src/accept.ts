@@ -26,6 +26,8 @@ export interface Acceptance {
   contentType?: string;
   /** What the door parsed, for the workers; never a clear national ID. */
   summary: Record<string, unknown>;
+  /** The door already looked for an earlier acceptance of the same bytes (and found none): no second look. */
+  duplicateChecked?: boolean;
 }
 
 export interface Accepted {
@@ -53,7 +55,7 @@ export function createAccept(deps: AcceptDeps): Accept {
   const accepted = acceptedCounter(deps.metrics);
 
   return async (a) => {
-    const known = await deps.db('accepted_objects').where({ kind: a.kind, identity: a.identity, sha256: a.sha256 }).first('id');
+    const known = a.duplicateChecked ? undefined : await deps.db('accepted_objects').where({ kind: a.kind, identity: a.identity, sha256: a.sha256 }).first('id');
     if (known) {
       if (!Buffer.isBuffer(a.body)) a.body.resume();
       accepted.inc({ kind: a.kind, source: a.source, outcome: 'duplicate' });
@@ -62,23 +64,29 @@ export function createAccept(deps: AcceptDeps): Accept {
 
     await deps.blob.put(a.blobKey, a.body, { size: a.size, sha256: a.sha256, contentType: a.contentType });
 
-    const result = await deps.db.transaction(async (trx) => {
-      const inserted = await trx.raw(
-        `insert into accepted_objects (kind, organization_id, identity, sha256, size, blob_key, source, summary)
+    // One statement, one round trip, one commit: the row, whether an earlier version exists, and
+    // the workers' notification (sent on commit, and only when a row was inserted).
+    const { rows } = await deps.db.raw(
+      `with inserted as (
+         insert into accepted_objects (kind, organization_id, identity, sha256, size, blob_key, source, summary)
          values (?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (kind, identity, sha256) do nothing
-         returning id`,
-        [a.kind, a.organizationId, a.identity, a.sha256, a.size, a.blobKey, a.source, JSON.stringify(a.summary)],
-      );
-      if (!inserted.rows[0]) {
-        // the same push raced us and won: one row, one object (same key, same bytes)
-        const row = await trx('accepted_objects').where({ kind: a.kind, identity: a.identity, sha256: a.sha256 }).first('id');
-        return { acceptedId: row.id as number, outcome: 'duplicate' as const };
-      }
-      const earlier = await trx('accepted_objects').where({ kind: a.kind, identity: a.identity }).whereNot({ sha256: a.sha256 }).first('id');
-      await trx.raw('select pg_notify(?, ?)', [ACCEPTED_CHANNEL, a.kind]);
-      return { acceptedId: inserted.rows[0].id as number, outcome: earlier ? ('replaced' as const) : ('stored' as const) };
-    });
+         returning id),
+       notified as (select pg_notify(?, ?) from inserted)
+       select (select id from inserted) as id,
+              (select count(*) from notified) as notified,
+              exists (select 1 from accepted_objects where kind = ? and identity = ? and sha256 <> ?) as earlier`,
+      [a.kind, a.organizationId, a.identity, a.sha256, a.size, a.blobKey, a.source, JSON.stringify(a.summary), ACCEPTED_CHANNEL, a.kind, a.kind, a.identity, a.sha256],
+    );
+    const row = rows[0] as { id: string | number | null; earlier: boolean };
+    let result: Accepted;
+    if (row.id === null) {
+      // the same push raced us and won: one row, one object (same key, same bytes)
+      const winner = await deps.db('accepted_objects').where({ kind: a.kind, identity: a.identity, sha256: a.sha256 }).first('id');
+      result = { acceptedId: Number(winner.id), outcome: 'duplicate' };
+    } else {
+      result = { acceptedId: Number(row.id), outcome: row.earlier ? 'replaced' : 'stored' };
+    }
     accepted.inc({ kind: a.kind, source: a.source, outcome: result.outcome });
     return result;
   };

@@ -17,7 +17,7 @@ export interface DicomDoors {
 /** The two DICOM doors, C-STORE (DIMSE) and STOW-RS, over one DICOM accept and one spool folder. */
 export function createDicomDoors(hub: Hub, accept: Accept): DicomDoors {
   const { config, log } = hub;
-  const spool = createSpool(path.join(config.dataDir, 'spool', 'dicom'));
+  const spool = createSpool(path.join(config.dataDir, 'spool', 'dicom'), config.dicom.spoolMemoryBytes);
   const acceptInstance = createInstanceAcceptance({ db: hub.db, accept, idHashSecret: hub.idHashSecret, log });
   let dimse: DimseServer | undefined;
 

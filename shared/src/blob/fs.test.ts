@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { isHubError } from '../errors';
 import { describeBlobStoreContract, type IndependentView } from './contract';
 import { createFsBlobStore } from './fs';
@@ -50,6 +51,19 @@ describe('fs blob store', () => {
     const store = createFsBlobStore({ root });
     await store.put('dicom/1.2.3/4.5.6.dcm', Buffer.from('DICM'));
     expect(await readFile(path.join(root, 'dicom', '1.2.3', '4.5.6.dcm'), 'utf8')).toBe('DICM');
+  });
+
+  test('makes its temp folder again when it was removed under the running store', async () => {
+    const store = createFsBlobStore({ root });
+    await store.put('a', Buffer.from('first'));
+    await rm(path.join(root, '.tmp'), { recursive: true });
+    await store.put('b', Buffer.from('second, from memory'));
+    expect(await readFile(path.join(root, 'b'), 'utf8')).toBe('second, from memory');
+    await rm(path.join(root, '.tmp'), { recursive: true });
+    // a stream is spent by the failed attempt: that put fails, the next one works
+    expect(await kindOf(store.put('c', Readable.from([Buffer.from('streamed')])))).not.toBe('resolved');
+    await store.put('d', Readable.from([Buffer.from('streamed again')]));
+    expect(await readFile(path.join(root, 'd'), 'utf8')).toBe('streamed again');
   });
 
   test('refuses a key that needs a folder where an object is with Conflict, and keeps the object', async () => {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { conflict, isHubError, notFound, unavailable } from '../errors';
 import { assertValidKey, assertValidPrefix, isValidKey, isValidSegment } from './keys';
-import { Meter, expectedOf } from './meter';
+import { Meter, expectedOf, measureBuffer, mismatch, type Expected, type Measured } from './meter';
 import { assertValidRange, resolveRange } from './range';
 import type { BlobInfo, BlobStore } from './types';
 
@@ -42,11 +42,49 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** A body held in memory: hashed and checked first, then one write and one fsync (no stream). */
+async function writeBuffer(tmp: string, body: Buffer, expected: Expected): Promise<Measured> {
+  const measured = measureBuffer(body);
+  const error = mismatch(measured, expected);
+  if (error) throw error;
+  const handle = await open(tmp, 'wx');
+  try {
+    await handle.writeFile(body);
+    // before the rename publishes it: never data still in the page cache
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return measured;
+}
+
+async function writeStream(tmp: string, body: Readable, expected: Expected): Promise<Measured> {
+  const meter = new Meter(expected);
+  // flush: fsync before close, so the rename never publishes data still in the page cache.
+  await pipeline(body, meter, createWriteStream(tmp, { flags: 'wx', flush: true }));
+  return meter.measured;
+}
+
 export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
   const base = path.resolve(root);
   const tmpDir = path.join(base, TMP_DIR);
   // Only ever called with a validated key: no segment is empty, "." or "..", so this stays under base.
   const pathOf = (key: string): string => path.join(base, ...key.split('/'));
+
+  let tmpMade: Promise<void> | undefined;
+  /** The temp folder, made on the first write (not on every one). */
+  function tmpFolder(again = false): Promise<void> {
+    if (again || !tmpMade) {
+      tmpMade = mkdir(tmpDir, { recursive: true }).then(
+        () => undefined,
+        (err: unknown) => {
+          tmpMade = undefined;
+          throw unavailable(`blob store at ${base} is not writable`, { code: codeOf(err) }, { cause: err });
+        },
+      );
+    }
+    return tmpMade;
+  }
 
   /** Creates the folders of `dir` and makes their entries durable, so a renamed file is not lost with its folder. */
   async function makeFolders(dir: string): Promise<void> {
@@ -125,23 +163,25 @@ export function createFsBlobStore({ root }: FsBlobStoreOptions): BlobStore {
 
     async put(key, body, options) {
       assertValidKey(key);
-      const meter = new Meter(expectedOf(options));
-      try {
-        await mkdir(tmpDir, { recursive: true });
-      } catch (err) {
-        throw unavailable(`blob store at ${base} is not writable`, { code: codeOf(err) }, { cause: err });
-      }
+      const expected = expectedOf(options);
+      await tmpFolder();
       const tmp = path.join(tmpDir, `${randomUUID()}.part`);
       try {
-        const source = Buffer.isBuffer(body) ? Readable.from(body.length > 0 ? [body] : []) : body;
-        // flush: fsync before close, so the rename below never publishes data still in the page cache.
-        await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', flush: true }));
+        const write = () => (Buffer.isBuffer(body) ? writeBuffer(tmp, body, expected) : writeStream(tmp, body, expected));
+        const measured = await write().catch(async (err: unknown) => {
+          // the temp folder was removed under a running store (a cleanup by hand): made again, and a
+          // body in memory written again (a stream is spent: that put fails, the next one works)
+          if (codeOf(err) !== 'ENOENT') throw err;
+          await tmpFolder(true);
+          if (!Buffer.isBuffer(body)) throw err;
+          return write();
+        });
         await publish(tmp, key);
+        return { key, ...measured };
       } catch (err) {
         await rm(tmp, { force: true });
         throw storeError(err, 'write');
       }
-      return { key, ...meter.measured };
     },
 
     async get(key, range) {

@@ -17,7 +17,7 @@ describe('configuration', () => {
   it('starts with no settings on the embedded default with conventional ports', () => {
     const config = loadConfig({}, '/srv/hub');
     expect(config.http.port).toBe(8080);
-    expect(config.dicom).toEqual({ host: '0.0.0.0', port: 11112, aeTitle: 'HUB' });
+    expect(config.dicom).toEqual({ host: '0.0.0.0', port: 11112, aeTitle: 'HUB', spoolMemoryBytes: 8 * 1024 * 1024 });
     expect(config.mllp.port).toBe(2575);
     expect(config.dataDir).toBe('/srv/hub/data');
     expect(config.database).toEqual({ mode: 'embedded', port: 54320, dir: path.join('/srv/hub/data', 'postgres'), poolMax: 10 });

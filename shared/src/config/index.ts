@@ -13,7 +13,7 @@ export interface HubConfig {
   /** Origins browsers may call DICOMweb from; ['*'] for any. */
   corsOrigins: string[];
   http: { host: string; port: number };
-  dicom: { host: string; port: number; aeTitle: string };
+  dicom: { host: string; port: number; aeTitle: string; spoolMemoryBytes: number };
   mllp: { host: string; port: number; tls?: { certFile: string; keyFile: string; caFile?: string } };
   database:
     | { mode: 'external'; url: string; poolMax: number }
@@ -135,7 +135,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): HubConfig {
     publicUrl: (read<string>(env, 'HUB_PUBLIC_URL') ?? `http://localhost:${http.port}`).replace(/\/+$/, ''),
     corsOrigins: read<string>(env, 'HUB_CORS_ORIGINS')!.split(',').map((o) => o.trim().replace(/\/+$/, '')),
     http,
-    dicom: { host: read<string>(env, 'DICOM_HOST')!, port: read<number>(env, 'DICOM_PORT')!, aeTitle: read<string>(env, 'DICOM_AE_TITLE')! },
+    dicom: { host: read<string>(env, 'DICOM_HOST')!, port: read<number>(env, 'DICOM_PORT')!, aeTitle: read<string>(env, 'DICOM_AE_TITLE')!, spoolMemoryBytes: read<number>(env, 'DICOM_SPOOL_MEMORY_MB')! * 1024 * 1024 },
     mllp: { host: read<string>(env, 'MLLP_HOST')!, port: read<number>(env, 'MLLP_PORT')!, ...mllpTls(env, cwd) },
     database,
     blob,

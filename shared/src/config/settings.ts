@@ -28,6 +28,7 @@ export const settings = {
   DICOM_HOST: { schema: host, default: '0.0.0.0', expect: 'an interface address', doc: 'Interface the DICOM C-STORE SCP listens on.' },
   DICOM_PORT: { schema: port, default: '11112', expect: 'a port 1..65535', doc: 'DICOM DIMSE port (C-STORE, C-ECHO).' },
   DICOM_AE_TITLE: { schema: z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be 1..16 ASCII characters without backslash'), default: 'HUB', expect: 'an AE title', doc: 'The hub\'s own (called) AE title.' },
+  DICOM_SPOOL_MEMORY_MB: { schema: positive(1024), default: '8', expect: 'MB 1..1024', doc: 'An arriving DICOM instance (C-STORE or a STOW-RS part) up to this size is held in memory until stored; a larger one is spooled to a file under the data folder. Bounds memory per association or request at about twice this.' },
   MLLP_HOST: { schema: host, default: '0.0.0.0', expect: 'an interface address', doc: 'Interface the HL7 MLLP listener listens on.' },
   MLLP_PORT: { schema: port, default: '2575', expect: 'a port 1..65535', doc: 'HL7 v2 MLLP port.' },
   MLLP_TLS_CERT: { schema: z.string().min(1), expect: 'a PEM file path', doc: 'Certificate (PEM) of the MLLP listener; set with `MLLP_TLS_KEY`, the MLLP port speaks TLS only.' },

@@ -5,7 +5,7 @@ import type { Knex } from '@hub/shared/db';
 import { badInput, forbidden, isHubError, unsupported } from '@hub/shared/errors';
 import type { Logger } from '@hub/shared/log';
 import type { Accept, Accepted } from '../accept';
-import { readHeaderOfFile } from './header-file';
+import { readHeaderOf } from './header-file';
 import type { SpooledInstance } from './spool';
 import { failureStatusOf, statusHex } from './status';
 import { createStudyOwners } from './study-owners';
@@ -90,7 +90,7 @@ export function createInstanceAcceptance(deps: InstanceAcceptanceDeps): AcceptIn
   return async (file, from) => {
     let header: InstanceHeader | undefined;
     try {
-      header = await readHeaderOfFile(file.path, file.size);
+      header = await readHeaderOf(file);
       await check(header, from);
       const uids = { sopClassUid: header.sopClassUid, sopInstanceUid: header.sopInstanceUid, studyInstanceUid: header.studyInstanceUid, seriesInstanceUid: header.seriesInstanceUid };
       const sameDataSet = await earlierVersions(header, from, file.dataSetSha256);
@@ -101,7 +101,9 @@ export function createInstanceAcceptance(deps: InstanceAcceptanceDeps): AcceptIn
         identity: header.sopInstanceUid,
         source: from.door,
         blobKey: blobKeyFor('dicom', header.studyInstanceUid, header.seriesInstanceUid, header.sopInstanceUid, `${file.sha256}.dcm`),
-        body: createReadStream(file.path, { highWaterMark: 1 << 20 }),
+        body: file.bytes ?? createReadStream(file.path, { highWaterMark: 1 << 20 }),
+        // looked for just above, by the data set's hash, when the file meta says where the data set starts
+        duplicateChecked: file.dataSetSha256 !== undefined,
         size: file.size,
         sha256: file.sha256,
         contentType: 'application/dicom',

@@ -3,18 +3,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseInstanceHeader, TransferSyntax } from '@hub/shared/dicom';
 import { buildInstance, type InstanceSpec } from '@hub/shared/dicom/testing';
-import { readHeaderOfFile } from './header-file';
+import { readHeaderOf } from './header-file';
+import type { SpooledInstance } from './spool';
 
-describe('reading the header of a spooled instance', () => {
+const digest = { sha256: '0'.repeat(64) };
+
+describe.each(['held in memory', 'spilled to a file'])('reading the header of a spooled instance %s', (where) => {
   let dir: string;
   beforeAll(async () => (dir = await mkdtemp(path.join(tmpdir(), 'header-file-'))));
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   let n = 0;
   const onDisk = async (bytes: Buffer) => {
+    if (where === 'held in memory') return readHeaderOf({ ...digest, size: bytes.length, bytes });
     const file = path.join(dir, `${++n}.dcm`);
     await writeFile(file, bytes);
-    return readHeaderOfFile(file, bytes.length);
+    const spooled: SpooledInstance = { ...digest, size: bytes.length, path: file };
+    return readHeaderOf(spooled);
   };
 
   const PIXEL_TAG_BYTES = Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0, 0, 0, 0]);

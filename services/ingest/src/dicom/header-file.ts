@@ -1,9 +1,16 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import type { SpooledInstance } from './spool';
 import { parseInstanceHeader, type InstanceHeader } from '@hub/shared/dicom';
 import { badInput, isHubError } from '@hub/shared/errors';
 
+/** Positional reads from an instance held in memory or spilled to a file. */
+interface ByteSource {
+  size: number;
+  read(position: number, length: number): Promise<Buffer>;
+}
+
 /**
- * Reads the header of a Part-10 file on disk without reading its pixel data: the first
+ * Reads the header of a spooled Part-10 object without reading its pixel data: the first
  * 64 KiB hold the whole header of nearly every image. The header codec checks that the data
  * it is given is complete, so it is given the bytes in front of the top-level Pixel Data
  * element, and the pixel data is then checked here against the file (its declared length,
@@ -28,22 +35,29 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
   return filled === length ? buffer : buffer.subarray(0, filled);
 }
 
-export async function readHeaderOfFile(filePath: string, size: number): Promise<InstanceHeader> {
-  const fh = await open(filePath, 'r');
+export async function readHeaderOf(instance: SpooledInstance): Promise<InstanceHeader> {
+  const { bytes, size } = instance;
+  if (bytes) return readHeader({ size, read: async (position, length) => bytes.subarray(position, position + length) });
+  const fh = await open(instance.path, 'r');
   try {
-    let length = Math.min(size, FIRST_READ);
-    for (;;) {
-      const bytes = await readAt(fh, 0, length);
-      if (length >= size) return parseInstanceHeader(bytes);
-      const header = await headerInFrontOfPixelData(fh, bytes, size);
-      if (header) return header;
-      if (length >= MAX_HEADER_BYTES) {
-        throw badInput(`the header (everything in front of the pixel data) is larger than ${MAX_HEADER_BYTES} bytes`, { code: 'header-too-large' });
-      }
-      length = Math.min(size, length * 4, MAX_HEADER_BYTES);
-    }
+    return await readHeader({ size, read: (position, length) => readAt(fh, position, length) });
   } finally {
     await fh.close();
+  }
+}
+
+async function readHeader(source: ByteSource): Promise<InstanceHeader> {
+  const { size } = source;
+  let length = Math.min(size, FIRST_READ);
+  for (;;) {
+    const bytes = await source.read(0, length);
+    if (length >= size) return parseInstanceHeader(bytes);
+    const header = await headerInFrontOfPixelData(source, bytes);
+    if (header) return header;
+    if (length >= MAX_HEADER_BYTES) {
+      throw badInput(`the header (everything in front of the pixel data) is larger than ${MAX_HEADER_BYTES} bytes`, { code: 'header-too-large' });
+    }
+    length = Math.min(size, length * 4, MAX_HEADER_BYTES);
   }
 }
 
@@ -52,7 +66,7 @@ export async function readHeaderOfFile(filePath: string, size: number): Promise<
  * real top-level element does everything in front of it read as a complete data set (a match
  * inside another value, or in an icon's sequence, leaves that element cut short).
  */
-async function headerInFrontOfPixelData(fh: FileHandle, prefix: Buffer, size: number): Promise<InstanceHeader | undefined> {
+async function headerInFrontOfPixelData(source: ByteSource, prefix: Buffer): Promise<InstanceHeader | undefined> {
   for (const [tag, littleEndian] of [
     [PIXEL_DATA_LE, true],
     [PIXEL_DATA_BE, false],
@@ -65,14 +79,15 @@ async function headerInFrontOfPixelData(fh: FileHandle, prefix: Buffer, size: nu
         if (isHubError(err, 'BadInput')) continue;
         throw err;
       }
-      header.pixelData = await checkPixelData(fh, prefix, at, size, littleEndian);
+      header.pixelData = await checkPixelData(source, prefix, at, littleEndian);
       return header;
     }
   }
   return undefined;
 }
 
-async function checkPixelData(fh: FileHandle, prefix: Buffer, at: number, size: number, littleEndian: boolean): Promise<NonNullable<InstanceHeader['pixelData']>> {
+async function checkPixelData(source: ByteSource, prefix: Buffer, at: number, littleEndian: boolean): Promise<NonNullable<InstanceHeader['pixelData']>> {
+  const { size } = source;
   const u32 = (b: Buffer, p: number) => (littleEndian ? b.readUInt32LE(p) : b.readUInt32BE(p));
   const u16 = (b: Buffer, p: number) => (littleEndian ? b.readUInt16LE(p) : b.readUInt16BE(p));
   const vr = prefix.toString('latin1', at + 4, at + 6);
@@ -95,7 +110,7 @@ async function checkPixelData(fh: FileHandle, prefix: Buffer, at: number, size: 
     if (pos + 8 > size) throw badInput(`the data set is truncated inside the encapsulated pixel data (fragment ${items})`, { code: 'truncated', location: WHERE });
     if (pos < windowAt || pos + 8 > windowAt + window.length) {
       windowAt = pos;
-      window = await readAt(fh, pos, Math.min(64 * 1024, size - pos));
+      window = await source.read(pos, Math.min(64 * 1024, size - pos));
     }
     const p = pos - windowAt;
     const group = u16(window, p);

@@ -9,22 +9,41 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('the DICOM spool', () => {
   let dir: string;
+  /** Holds up to 64 KiB of an instance in memory. */
   let spool: Spool;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'spool-'));
-    spool = createSpool(path.join(dir, 'spool'));
+    spool = createSpool(path.join(dir, 'spool'), 64 * 1024);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('writes what it is given and hashes the file and, read from the file meta, the data set after it', async () => {
-    const spec = instanceSpec();
-    const file = buildInstance(spec);
+  const written = (file: Buffer) => {
     const writer = spool.create({ dataSetAt: 'part10' });
-    for (let at = 0; at < file.length; at += 61) writer.write(file.subarray(at, at + 61));
+    for (let at = 0; at < file.length; at += 6100) writer.write(file.subarray(at, at + 6100));
     writer.end();
+    return writer;
+  };
+
+  it('holds an instance within its memory limit in memory, hashing the file and, read from the file meta, the data set', async () => {
+    const spec = instanceSpec({ rows: 64, columns: 64 });
+    const file = buildInstance(spec);
+    const writer = written(file);
     const spooled = await writer.finished();
     expect(spooled).toMatchObject({ size: file.length, sha256: sha(file), dataSetSha256: sha(buildDataSet(spec)) });
-    expect(await readFile(spooled.path)).toEqual(file);
+    expect(spooled.bytes).toEqual(file);
+    expect(spooled.path).toBeUndefined();
+    expect(await readdir(spool.dir)).toEqual([]);
+    await writer.discard();
+  });
+
+  it('spills an instance past its memory limit to a file, whole, and removes the file when discarded', async () => {
+    const spec = instanceSpec({ rows: 512, columns: 512 });
+    const file = buildInstance(spec);
+    const writer = written(file);
+    const spooled = await writer.finished();
+    expect(spooled).toMatchObject({ size: file.length, sha256: sha(file), dataSetSha256: sha(buildDataSet(spec)) });
+    expect(spooled.bytes).toBeUndefined();
+    expect(await readFile(spooled.path!)).toEqual(file);
     await writer.discard();
     expect(await readdir(spool.dir)).toEqual([]);
   });
@@ -38,10 +57,12 @@ describe('the DICOM spool', () => {
 
   it('removes a file abandoned half-written, and sweeps leftovers', async () => {
     const writer = spool.create({ dataSetAt: 0 });
-    writer.write(Buffer.alloc(1000));
+    writer.write(Buffer.alloc(100_000));
+    await new Promise((resolve) => setTimeout(resolve, 20));
     await writer.discard();
+    expect(await readdir(spool.dir)).toEqual([]);
     const left = spool.create({ dataSetAt: 0 });
-    left.end(Buffer.alloc(10));
+    left.end(Buffer.alloc(100_000));
     await left.finished();
     expect(await spool.sweep()).toBe(1);
     expect(await readdir(spool.dir)).toEqual([]);

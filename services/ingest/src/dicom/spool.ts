@@ -5,28 +5,33 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 
 /**
- * Where the DICOM doors put an instance while it arrives: a file on disk (never the whole
- * instance in memory), hashed as it is written, so that accept() gets size and SHA-256 up
- * front and the header can be read from the file's beginning.
+ * Where the DICOM doors put an instance while it arrives, hashed as it is written, so that
+ * accept() gets size and SHA-256 up front and the header can be read from its beginning.
+ * An instance is held in memory up to the spool's memory limit (a CT or MR image, a few
+ * hundred KB, never touches the disk twice) and spills to a file beyond it (a multi-frame
+ * object of hundreds of MB is never held whole).
  */
-export interface SpooledInstance {
-  path: string;
+export type SpooledInstance = SpooledDigest & ({ bytes: Buffer; path?: undefined } | { path: string; bytes?: undefined });
+
+interface SpooledDigest {
   size: number;
-  /** Of the whole file (the stored object). */
+  /** Of the whole object as stored. */
   sha256: string;
   /** Of the data set after the file meta information, when the file meta says where that starts. */
   dataSetSha256?: string;
 }
 
 export interface SpoolWriter extends Writable {
-  /** Resolves once everything written is on disk (after end()). */
+  /** Resolves once everything written is held (after end()). */
   finished(): Promise<SpooledInstance>;
-  /** Stops writing and removes the file; safe to call at any time, more than once. */
+  /** Stops writing and lets go of what it held (removes the file); safe to call at any time, more than once. */
   discard(): Promise<void>;
 }
 
 export interface Spool {
   dir: string;
+  /** The most bytes of one instance held in memory before it spills to a file. */
+  memoryLimit: number;
   /** A new spool file. `dataSetAt`: where the data set starts, or 'part10' to read it from the file meta group length. */
   create(options: { dataSetAt: number | 'part10' }): SpoolWriter;
   /** Removes files left by a process that died mid-transfer. */
@@ -57,6 +62,8 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
 
 class SpoolFile extends Writable implements SpoolWriter {
   private fh: FileHandle | undefined;
+  /** The instance while it fits in memory; undefined once it spilled to the file. */
+  private held: Buffer[] | undefined = [];
   private readonly fileHash: Hash = createHash('sha256');
   private dataSetHash: Hash | undefined;
   private dataSetAt: number | undefined;
@@ -64,24 +71,28 @@ class SpoolFile extends Writable implements SpoolWriter {
   private written = 0;
   private done: Promise<SpooledInstance>;
   private discarded = false;
+  /** The write to the file in progress, which discard() waits for before removing the file. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly filePath: string,
     dataSetAt: number | 'part10',
+    private readonly memoryLimit: number,
   ) {
     // A larger buffer than the default 16 KiB: fewer, larger writes; still bounded.
     super({ highWaterMark: 1 << 20 });
     if (dataSetAt === 'part10') this.head = Buffer.alloc(0);
     else this.startDataSetHash(dataSetAt);
     this.done = new Promise((resolve, reject) => {
-      this.once('finish', () =>
-        resolve({
-          path: this.filePath,
+      this.once('finish', () => {
+        const digest: SpooledDigest = {
           size: this.written,
           sha256: this.fileHash.digest('hex'),
           ...(this.dataSetHash && this.dataSetAt !== undefined && this.written >= this.dataSetAt ? { dataSetSha256: this.dataSetHash.digest('hex') } : {}),
-        }),
-      );
+        };
+        resolve(this.held ? { ...digest, bytes: Buffer.concat(this.held, this.written) } : { ...digest, path: this.filePath });
+        this.held = undefined;
+      });
       this.once('error', reject);
     });
     this.done.catch(() => undefined);
@@ -110,21 +121,34 @@ class SpoolFile extends Writable implements SpoolWriter {
     this.written = end;
   }
 
-  override _construct(callback: (error?: Error | null) => void): void {
-    open(this.filePath, 'wx', 0o600).then((fh) => {
-      this.fh = fh;
-      callback();
-    }, callback);
-  }
-
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
     const buffers = chunks.map((c) => c.chunk);
     for (const b of buffers) this.hash(b);
-    writeAll(this.fh!, buffers).then(() => callback(), callback);
+    if (this.held && this.written <= this.memoryLimit) {
+      this.held.push(...buffers);
+      callback();
+      return;
+    }
+    this.writing = this.spill(buffers);
+    this.writing.then(() => callback(), callback);
+  }
+
+  /** Past the memory limit: everything held so far, then every later chunk, goes to the file. */
+  private async spill(buffers: Buffer[]): Promise<void> {
+    if (this.held) {
+      const held = this.held;
+      this.held = undefined;
+      this.fh = await open(this.filePath, 'wx', 0o600);
+      buffers = [...held, ...buffers];
+    }
+    // discarded while the file was opening: discard() closes and removes it once this has settled
+    if (this.destroyed) return;
+    await writeAll(this.fh!, buffers);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.fh!.close().then(() => {
+    if (!this.fh) return callback();
+    this.fh.close().then(() => {
       this.fh = undefined;
       callback();
     }, callback);
@@ -133,6 +157,7 @@ class SpoolFile extends Writable implements SpoolWriter {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const fh = this.fh;
     this.fh = undefined;
+    this.held = undefined;
     (fh ? fh.close() : Promise.resolve()).then(
       () => callback(error),
       () => callback(error),
@@ -151,15 +176,24 @@ class SpoolFile extends Writable implements SpoolWriter {
       this.destroy();
       await closed;
     }
+    this.held = undefined;
+    await this.writing.catch(() => undefined);
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close().catch(() => undefined);
     await unlink(this.filePath).catch(() => undefined);
   }
 }
 
-export function createSpool(dir: string): Spool {
+/** Instances up to 8 MiB are held in memory by default: every CT, MR, CR/DX and US image of a day's work. */
+export const DEFAULT_SPOOL_MEMORY_LIMIT = 8 << 20;
+
+export function createSpool(dir: string, memoryLimit = DEFAULT_SPOOL_MEMORY_LIMIT): Spool {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return {
     dir,
-    create: ({ dataSetAt }) => new SpoolFile(path.join(dir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`), dataSetAt),
+    memoryLimit,
+    create: ({ dataSetAt }) => new SpoolFile(path.join(dir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`), dataSetAt, memoryLimit),
     async sweep(olderThanMs = 0) {
       let removed = 0;
       for (const name of await readdir(dir)) {
