@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createIndexService } from '@hub/index';
+import { createIndexService, seedCatalog } from '@hub/index';
 import { createIngestService } from '@hub/ingest';
 import { buildInstance, generateUid, instanceSpec, type WriteElement } from '@hub/shared/dicom/testing';
 import { freePort, readJson, startTestHub, type TestHub } from '@hub/shared/testing';
@@ -80,8 +80,11 @@ describe('OHIF Viewer v3 opens a study from the hub in Chromium', () => {
     // fetched once into test/.cache/ohif; a failure says why, the test does not skip
     const dist = await ohifDist();
     proxy = await publicUrlProxy();
+    // OHIF first: the hub's check results link to its viewer route (HUB_VIEWER_URL)
+    ohif = await serveOhif(dist, ohifConfig(`${proxy.url}/dicomweb`));
     t = await startTestHub((hub) => [createIngestService(hub), createIndexService(hub), createViewerApiService(hub)], {
       HUB_PUBLIC_URL: proxy.url,
+      HUB_VIEWER_URL: `${ohif.url}/viewer`,
       DICOM_HOST: '127.0.0.1',
       DICOM_PORT: String(await freePort()),
       MLLP_HOST: '127.0.0.1',
@@ -90,7 +93,8 @@ describe('OHIF Viewer v3 opens a study from the hub in Chromium', () => {
     });
     proxy.forwardTo(t.http.port);
     reader = await t.tokenFor('H1', ['results:read']);
-    ohif = await serveOhif(dist, ohifConfig(`${proxy.url}/dicomweb`));
+    // a catalog, so the study is a recognizable item (CT-CHEST) a prior-result check finds
+    await seedCatalog(t.hub.db, { region: { code: 'CITY', name: '示范市' } });
     profile = await mkdtemp(path.join(os.tmpdir(), 'ohif-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
@@ -114,6 +118,26 @@ describe('OHIF Viewer v3 opens a study from the hub in Chromium', () => {
       await page.screenshot({ path: path.join(SHOTS, name) }).catch(() => undefined);
       throw err;
     }
+  };
+
+  /** The viewport shows the CT slices: lungs dark, body and spine bright, in many gray levels (a screenshot named `name` is left). */
+  const viewportShowsTheChest = async (name: string) => {
+    const canvas = page.locator('canvas.cornerstone-canvas').first();
+    await shot(canvas.waitFor({ state: 'visible', timeout: 90_000 }), `${name}-failed.png`);
+
+    // the image in the middle of the viewport, where no overlay text is: lungs dark, body and spine bright
+    let stats = { levels: 0, dark: 0, bright: 0 };
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await page.waitForTimeout(500)) {
+      const box = (await canvas.boundingBox())!;
+      const clip = await page.screenshot({ clip: { x: box.x + box.width / 4, y: box.y + box.height / 4, width: box.width / 2, height: box.height / 2 } });
+      stats = await pixelStats(page, clip);
+      if (stats.levels > 8 && stats.dark > 0.1 && stats.bright > 0.3) break;
+    }
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+    // not one colour: lungs black, soft tissue gray, spine white, in many levels
+    expect(stats.levels).toBeGreaterThan(8);
+    expect(stats.dark).toBeGreaterThan(0.1);
+    expect(stats.bright).toBeGreaterThan(0.3);
   };
 
   afterAll(async () => {
@@ -176,22 +200,7 @@ describe('OHIF Viewer v3 opens a study from the hub in Chromium', () => {
     await page.getByRole('button', { name: 'Basic Viewer' }).click({ timeout: 30_000 });
     await page.waitForURL(/\/viewer\?StudyInstanceUIDs=/, { timeout: 30_000 });
     expect(page.url()).toContain(study);
-    const canvas = page.locator('canvas.cornerstone-canvas').first();
-    await shot(canvas.waitFor({ state: 'visible', timeout: 90_000 }), 'ohif-viewer-failed.png');
-
-    // the image in the middle of the viewport, where no overlay text is: lungs dark, body and spine bright
-    let stats = { levels: 0, dark: 0, bright: 0 };
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await page.waitForTimeout(500)) {
-      const box = (await canvas.boundingBox())!;
-      const shot = await page.screenshot({ clip: { x: box.x + box.width / 4, y: box.y + box.height / 4, width: box.width / 2, height: box.height / 2 } });
-      stats = await pixelStats(page, shot);
-      if (stats.levels > 8 && stats.dark > 0.1 && stats.bright > 0.3) break;
-    }
-    await page.screenshot({ path: path.join(SHOTS, 'ohif-viewer.png') });
-    // not one colour: lungs black, soft tissue gray, spine white, in many levels
-    expect(stats.levels).toBeGreaterThan(8);
-    expect(stats.dark).toBeGreaterThan(0.1);
-    expect(stats.bright).toBeGreaterThan(0.3);
+    await viewportShowsTheChest('ohif-viewer');
 
     const metadata = dicomweb.filter((r) => r.url.includes('/metadata'));
     const frames = dicomweb.filter((r) => r.url.includes('/frames/'));
@@ -200,5 +209,32 @@ describe('OHIF Viewer v3 opens a study from the hub in Chromium', () => {
     expect(dicomweb.filter((r) => r.status >= 400)).toEqual([]);
     // the viewer's reads were audited, with the practitioner it named
     expect(await t.hub.db('audit_events').where({ action: 'dicomweb-metadata', resource_id: study, practitioner: 'Dr OHIF', outcome: 'ok' }).first()).toBeDefined();
+  }, 180_000);
+
+  it('opens the study from a prior-result check: the check\'s viewer link is the configured OHIF with the study, and shows its slices', async () => {
+    // the recognition stage has put the study under its catalog item
+    for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      if (await t.hub.db('recognition_results as r').join('studies as s', 's.id', 'r.result_id').where({ 'r.kind': 'imaging', 's.study_uid': study }).first()) break;
+      if (Date.now() > deadline) throw new Error('the study was not mapped to the catalog within 20 s');
+    }
+    // the clinician's EMR checks before ordering a chest CT, as the hospital that holds the study
+    const emr = await t.tokenFor('H1', ['recognition:check']);
+    const res = await fetch(`${t.baseUrl}/recognition/checks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emr}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ patient: { mrn: 'OHIF-001' }, item: 'CT-CHEST', practitioner: 'Dr OHIF' }),
+    });
+    expect(res.status).toBe(201);
+    const [prior] = (await readJson(res)).results;
+    expect(prior.study.uid).toBe(study);
+    expect(prior.links.viewer).toBe(`${ohif.url}/viewer?StudyInstanceUIDs=${study}`);
+
+    // the link, followed: OHIF opens the study in its viewer and draws it from the hub
+    dicomweb.length = 0;
+    await page.goto('about:blank');
+    await page.goto(prior.links.viewer);
+    await viewportShowsTheChest('ohif-viewer-from-check');
+    expect(page.url()).toContain(study);
+    expect(dicomweb.filter((r) => r.status >= 400)).toEqual([]);
   }, 180_000);
 });

@@ -15,7 +15,7 @@ export function fhirProviders(hub: Hub): FhirResourceProvider[] {
 
 /** Everything read: FHIR, DICOMweb, the prior-result check, statistics, web pages. */
 export function createViewerApiService(hub: Hub): ServicePart {
-  const recognition = createOrderTimeRecognition({ db: hub.db, publicUrl: hub.config.publicUrl, idHashSecret: hub.idHashSecret, metrics: hub.metrics });
+  const recognition = createOrderTimeRecognition({ db: hub.db, publicUrl: hub.config.publicUrl, viewerUrl: hub.config.viewerUrl, idHashSecret: hub.idHashSecret, metrics: hub.metrics });
   return {
     name: 'viewer-api',
     publicPaths: [FHIR_METADATA_PATH],
@@ -24,7 +24,7 @@ export function createViewerApiService(hub: Hub): ServicePart {
       app.use(recognition.router);
       app.use(createFhirRouter({ db: hub.db, publicUrl: hub.config.publicUrl, providers: fhirProviders(hub), operations: [recognition.fhirOperation], idHashSecret: hub.idHashSecret }));
       app.use(createRecognitionRouter({ db: hub.db }));
-      app.use(createStatsRouter({ db: hub.db, facts: recognition.facts, savings: hub.config.savings }));
+      app.use(createStatsRouter({ db: hub.db, facts: recognition.facts, savings: hub.config.savings, minCell: hub.config.statistics.minCell }));
       app.use(createDicomwebRouter({ db: hub.db, blob: hub.blob, log: hub.log, publicUrl: hub.config.publicUrl }));
     },
   };

@@ -62,11 +62,18 @@ describe('configuration', () => {
     [{ HUB_DTAA_DIR: '/tmp' }, 'HUB_DTAA_DIR'],
     [{ MLLP_TLS_CERT: 'hub.crt' }, 'MLLP_TLS_KEY'],
     [{ MLLP_TLS_CA: 'lis-ca.crt' }, 'MLLP_TLS_CERT'],
+    [{ HUB_VIEWER_URL: 'ftp://viewer.example.org/viewer' }, 'HUB_VIEWER_URL'],
+    [{ HUB_STATS_MIN_CELL: '-1' }, 'HUB_STATS_MIN_CELL'],
   ])('refuses %j with one line naming %s', (env, variable) => {
     const err = configError(env);
     expect(err.variable).toBe(variable);
     expect(err.message.startsWith(`${variable}: `)).toBe(true);
     expect(err.message).not.toContain('\n');
+  });
+
+  it('links no viewer unless HUB_VIEWER_URL names one, and withholds counts under 5 in the finest statistics unless told otherwise', () => {
+    expect(loadConfig({}, '/srv/hub')).toMatchObject({ viewerUrl: undefined, statistics: { minCell: 5 } });
+    expect(loadConfig({ HUB_VIEWER_URL: 'https://viewer.example.org/viewer', HUB_STATS_MIN_CELL: '0' }, '/srv/hub')).toMatchObject({ viewerUrl: 'https://viewer.example.org/viewer', statistics: { minCell: 0 } });
   });
 
   it('reads MLLP over (mutual) TLS as file paths beside the data', () => {

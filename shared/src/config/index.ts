@@ -12,6 +12,8 @@ export interface HubConfig {
   publicUrl: string;
   /** Origins browsers may call DICOMweb from; ['*'] for any. */
   corsOrigins: string[];
+  /** The OHIF viewer route a check's study links open (?StudyInstanceUIDs=); none without it. */
+  viewerUrl?: string;
   http: { host: string; port: number };
   dicom: { host: string; port: number; aeTitle: string; spoolMemoryBytes: number };
   mllp: { host: string; port: number; tls?: { certFile: string; keyFile: string; caFile?: string } };
@@ -35,6 +37,8 @@ export interface HubConfig {
   index: { workers: number; batchSize: number; reconcileHours: number };
   /** The factors the authority's savings are counted with. */
   savings: { perRepeatCny: number; filmCny: number; filmPlasticGrams: number };
+  /** Counts from 1 to minCell − 1 in the finest statistics are withheld (0: none). */
+  statistics: { minCell: number };
   metricsToken?: string;
   log: { level: string };
   shutdownGraceMs: number;
@@ -134,6 +138,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): HubConfig {
     dataDir,
     publicUrl: (read<string>(env, 'HUB_PUBLIC_URL') ?? `http://localhost:${http.port}`).replace(/\/+$/, ''),
     corsOrigins: read<string>(env, 'HUB_CORS_ORIGINS')!.split(',').map((o) => o.trim().replace(/\/+$/, '')),
+    viewerUrl: read<string>(env, 'HUB_VIEWER_URL'),
     http,
     dicom: { host: read<string>(env, 'DICOM_HOST')!, port: read<number>(env, 'DICOM_PORT')!, aeTitle: read<string>(env, 'DICOM_AE_TITLE')!, spoolMemoryBytes: read<number>(env, 'DICOM_SPOOL_MEMORY_MB')! * 1024 * 1024 },
     mllp: { host: read<string>(env, 'MLLP_HOST')!, port: read<number>(env, 'MLLP_PORT')!, ...mllpTls(env, cwd) },
@@ -143,6 +148,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): HubConfig {
     identity: { idHashSecret },
     index: { workers: read<number>(env, 'HUB_INDEX_WORKERS')!, batchSize: read<number>(env, 'HUB_INDEX_BATCH')!, reconcileHours: read<number>(env, 'HUB_RECONCILE_HOURS')! },
     savings: { perRepeatCny: read<number>(env, 'HUB_SAVING_PER_REPEAT_CNY')!, filmCny: read<number>(env, 'HUB_FILM_PRICE_CNY')!, filmPlasticGrams: read<number>(env, 'HUB_FILM_PLASTIC_GRAMS')! },
+    statistics: { minCell: read<number>(env, 'HUB_STATS_MIN_CELL')! },
     metricsToken: read<string>(env, 'HUB_METRICS_TOKEN'),
     log: { level: read<string>(env, 'LOG_LEVEL')! },
     shutdownGraceMs: read<number>(env, 'HUB_SHUTDOWN_GRACE_SECONDS')! * 1000,

@@ -23,6 +23,7 @@ export const settings = {
   HUB_BLOB_DIR: { schema: z.string().min(1), expect: 'a folder path', doc: 'Filesystem blob store root, when S3 is not configured (default `$HUB_DATA_DIR/blobs`).' },
   HUB_PUBLIC_URL: { schema: z.url(), expect: 'an http(s) URL', doc: 'The URL clients reach the HTTP port at; used in links (default `http://localhost:$HTTP_PORT`).' },
   HUB_CORS_ORIGINS: { schema: z.string().regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or comma-separated http(s) origins'), default: '*', expect: '* or origins like https://viewer.example.org', doc: 'Browser origins allowed to call DICOMweb (OHIF and other web viewers); `*` allows any origin (access still needs a token).' },
+  HUB_VIEWER_URL: { schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), expect: 'an http(s) URL, e.g. https://viewer.example.org/viewer', doc: 'The study viewer clinicians open from a prior-result check: an OHIF v3 deployment using the hub\'s DICOMweb as its data source, given as its viewer route; a check\'s `links.viewer` is this with `?StudyInstanceUIDs=<uid>`. Unset: checks give no viewer link.' },
   HTTP_HOST: { schema: host, default: '0.0.0.0', expect: 'an interface address', doc: 'Interface the HTTP server listens on.' },
   HTTP_PORT: { schema: port, default: '8080', expect: 'a port 1..65535', doc: 'HTTP port: STOW-RS, FHIR, DICOMweb, OAuth token, web pages, health and metrics.' },
   DICOM_HOST: { schema: host, default: '0.0.0.0', expect: 'an interface address', doc: 'Interface the DICOM C-STORE SCP listens on.' },
@@ -56,6 +57,7 @@ export const settings = {
   HUB_SAVING_PER_REPEAT_CNY: { schema: amount(1_000_000), default: '280', expect: 'yuan 0..1000000, e.g. 280', doc: 'Yuan saved per avoided repeat exam in the statistics\' flat-rate figure (the reference deployment: 140 million for 500,000 repeats); the catalog prices give the other figure.' },
   HUB_FILM_PRICE_CNY: { schema: amount(10_000), default: '16.5', expect: 'yuan 0..10000, e.g. 16.5', doc: 'Yuan per film not printed (the reference deployment: 82.5 million for 5 million films).' },
   HUB_FILM_PLASTIC_GRAMS: { schema: amount(10_000), default: '40', expect: 'grams 0..10000, e.g. 40', doc: 'Grams of plastic per film not printed (the reference deployment: 200 tonnes for 5 million films).' },
+  HUB_STATS_MIN_CELL: { schema: z.coerce.number({ error: 'must be a number' }).int().min(0, 'must be 0..100').max(100, 'must be 0..100'), default: '5', expect: 'a whole number 0..100', doc: 'Small-cell suppression: in statistics by day broken down by organization and item (or modality), a count from 1 to this minus one is withheld (null, `suppressed` in CSV) with the figures made from it; 0 shows every count.' },
   HUB_SHUTDOWN_GRACE_SECONDS: { schema: positive(300), default: '10', expect: 'seconds 1..300', doc: 'How long shutdown waits for in-flight work.' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', expect: 'fatal|error|warn|info|debug|trace|silent', doc: 'Log level (JSON lines on stdout).' },
 } satisfies Record<string, Setting>;

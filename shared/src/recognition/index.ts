@@ -26,4 +26,5 @@ export {
 } from './rules';
 export { loadRecognitionFacts, recognitionFactsCache, type CatalogItemFact, type FactsCache, type ItemVersionFact, type OrganizationFact, type RecognitionFacts, type RegionFact } from './facts';
 export { PERSON_GROUP_CTES, PERSON_GROUPS_BY_START } from './persons';
+export { DECISION_COVERS_DAYS_AFTER, DECISION_COVERS_DAYS_BEFORE, DECISION_COVERS_REPEAT, lockPersonItem } from './cover';
 export { isLoincSystem, isWellFormedLoinc, loincCheckDigit, LOINC_SYSTEM } from './codes';

@@ -1,14 +1,18 @@
 import type { Knex } from '@hub/shared/db';
-import { authorizationAmong, PERSON_GROUP_CTES, qualificationAmong, windowOn, type ConsentFact, type RecognitionFacts } from '@hub/shared/recognition';
+import {
+  authorizationAmong,
+  DECISION_COVERS_REPEAT,
+  lockPersonItem,
+  PERSON_GROUP_CTES,
+  qualificationAmong,
+  windowOn,
+  type ConsentFact,
+  type RecognitionFacts,
+} from '@hub/shared/recognition';
 import type { MappedResult } from './results';
 
-/**
- * How long before a repeat a decision on the same person and item by the same organization
- * covers it (an order is checked, then scheduled: an MR can wait two weeks), and after (a
- * specimen is sometimes taken before the check is recorded, in an emergency).
- */
-export const DECISION_COVERS_DAYS_BEFORE = 30;
-export const DECISION_COVERS_DAYS_AFTER = 1;
+// the rule of which decisions cover a repeat, shared with the decision that retracts a missed repeat
+export { DECISION_COVERS_DAYS_AFTER, DECISION_COVERS_DAYS_BEFORE } from '@hub/shared/recognition';
 
 interface PriorRow {
   id: number;
@@ -50,23 +54,8 @@ export async function detectMissedRepeat(trx: Knex.Transaction, facts: Recogniti
           select c.id, c.scope, c.region_id as "regionId", c.purpose, c.valid_from as "validFrom", c.valid_until as "validUntil", c.revoked_at as "revokedAt",
                  array(select organization_id from consent_organizations co where co.consent_id = c.id) as "organizationIds"
           from consents c where c.person_id in (select id from grp)) c) as consents,
-       exists (select 1 from recognition_decisions d
-               where d.person_id in (select id from grp) and d.item_id = ? and d.organization_id = ?
-                 and d.decided_at between ?::timestamptz - make_interval(days => ?) and ?::timestamptz + make_interval(days => ?)) as decided`,
-    [
-      result.patientId,
-      result.itemId,
-      result.id,
-      result.organizationId,
-      result.referenceAt,
-      result.referenceAt,
-      result.itemId,
-      result.organizationId,
-      result.referenceAt,
-      DECISION_COVERS_DAYS_BEFORE,
-      result.referenceAt,
-      DECISION_COVERS_DAYS_AFTER,
-    ],
+       ${DECISION_COVERS_REPEAT} as decided`,
+    [result.patientId, result.itemId, result.id, result.organizationId, result.referenceAt, result.referenceAt, ...coverBindings(result)],
   );
   const found = rows[0] as { person_id: number | null; priors: PriorRow[]; consents: Array<Omit<ConsentFact, 'validFrom' | 'validUntil' | 'revokedAt'> & Record<'validFrom' | 'validUntil' | 'revokedAt', string | null>>; decided: boolean };
   if (found.person_id === null || found.decided || found.priors.length === 0) return false;
@@ -91,6 +80,9 @@ export async function detectMissedRepeat(trx: Knex.Transaction, facts: Recogniti
   );
   if (!prior) return false;
 
+  // a decision committed since the look above would cover it: asked again under the lock its retraction takes
+  await lockPersonItem(trx, found.person_id, result.itemId);
+  if (await decisionCovers(trx, result)) return false;
   const inserted = await trx('recognition_missed')
     .insert({
       result_row_id: result.id,
@@ -107,6 +99,17 @@ export async function detectMissedRepeat(trx: Knex.Transaction, facts: Recogniti
   if (inserted.length === 0) return false;
   await trx('recognition_daily_deltas').insert({ day: result.referenceDay, organization_id: result.organizationId, item_id: result.itemId, missed: 1, missed_cny: version.priceCny });
   return true;
+}
+
+const coverBindings = (r: Pick<MappedResult, 'itemId' | 'organizationId' | 'referenceAt'>) => [r.itemId, r.organizationId, r.referenceAt, r.referenceAt];
+
+async function decisionCovers(trx: Knex.Transaction, result: MappedResult): Promise<boolean> {
+  const { rows } = await trx.raw(
+    `with recursive start_persons(id) as (select person_id from patients where id = ?), ${PERSON_GROUP_CTES}
+     select ${DECISION_COVERS_REPEAT} as decided`,
+    [result.patientId, ...coverBindings(result)],
+  );
+  return rows[0].decided as boolean;
 }
 
 /**

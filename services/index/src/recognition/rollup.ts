@@ -18,7 +18,8 @@ export const DAILY_MEASURES = [
 const FOLD_BATCH = 50_000;
 
 /**
- * Folds the appended deltas into the daily and monthly roll-ups, a batch at a time, each in one statement:
+ * Folds the appended deltas (measures, reasons declined, look-ups by source organization) into
+ * the daily and monthly roll-ups, a batch at a time, each in one statement:
  * the deltas are deleted and their sums added in the same snapshot, so statistics (which read
  * both) never count a delta twice or miss one. Several folders may run: each takes deltas the
  * others have not locked. Returns the deltas folded.
@@ -60,7 +61,25 @@ export async function foldDailyDeltas(db: Knex): Promise<number> {
        select count(*)::int as n from moved`,
       [FOLD_BATCH],
     );
-    const n = (rows[0].n as number) + (reasons[0].n as number);
+    const { rows: lookups } = await db.raw(
+      `with moved as (
+         delete from recognition_lookup_deltas where id in (select id from recognition_lookup_deltas order by id limit ? for update skip locked)
+         returning *
+       ), daily as (
+         insert into recognition_lookups_daily as d (day, region_id, organization_id, source_organization_id, item_id, channel, lookups)
+         select day, region_id, organization_id, source_organization_id, item_id, channel, sum(lookups) from moved
+         group by day, region_id, organization_id, source_organization_id, item_id, channel
+         on conflict (day, region_id, organization_id, source_organization_id, item_id, channel) do update set lookups = d.lookups + excluded.lookups
+       ), monthly as (
+         insert into recognition_lookups_monthly as d (month, region_id, organization_id, source_organization_id, item_id, channel, lookups)
+         select date_trunc('month', day)::date, region_id, organization_id, source_organization_id, item_id, channel, sum(lookups) from moved
+         group by 1, region_id, organization_id, source_organization_id, item_id, channel
+         on conflict (month, region_id, organization_id, source_organization_id, item_id, channel) do update set lookups = d.lookups + excluded.lookups
+       )
+       select count(*)::int as n from moved`,
+      [FOLD_BATCH],
+    );
+    const n = (rows[0].n as number) + (reasons[0].n as number) + (lookups[0].n as number);
     folded += n;
     if (n < FOLD_BATCH) return folded;
   }

@@ -3,6 +3,7 @@ import { recordAudit } from '@hub/shared/audit';
 import { principalOf } from '@hub/shared/auth';
 import type { Knex } from '@hub/shared/db';
 import { auditOfAuthorization, type Authorization } from '../recognition/consents';
+import { createLookupRecorder } from '../stats/lookups';
 
 /** One study touched by a DICOMweb read, and how the read was authorized (or refused). */
 export interface StudyRead {
@@ -19,10 +20,12 @@ const MAX_REMEMBERED = 50_000;
 /**
  * Audit rows for DICOMweb reads, written before the answer (a read that is not audited did
  * not happen): who (client, organization, the practitioner the caller names in
- * X-Practitioner), which person, which study, what, when.
+ * X-Practitioner), which person, which study, what, when. Reads of another organization's
+ * studies are counted as look-ups for the statistics at the same time.
  */
 export function createDicomwebAudit(db: Knex) {
   const recent = new Map<string, number>();
+  const lookups = createLookupRecorder(db);
 
   async function record(res: Response, action: string, studies: StudyRead[], detail: Record<string, unknown>): Promise<void> {
     const principal = principalOf(res);
@@ -49,6 +52,9 @@ export function createDicomwebAudit(db: Knex) {
         };
       }),
     );
+    // another organization's studies read: look-ups for the authority's statistics
+    const others = unique.filter((s) => s.authorization.allowed && s.authorization.basis !== 'own-organization');
+    await lookups(principal.organization.id, 'dicomweb', { studyUids: others.map((s) => s.studyUid) });
   }
 
   return {

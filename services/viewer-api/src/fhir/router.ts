@@ -3,6 +3,7 @@ import { recordAudit } from '@hub/shared/audit';
 import { principalOf, requireScope, type Scope } from '@hub/shared/auth';
 import type { Knex } from '@hub/shared/db';
 import { badInput, notFound } from '@hub/shared/errors';
+import { createLookupRecorder, type LookupRecorder, type ResultsRead } from '../stats/lookups';
 import { searchsetBundle } from './bundle';
 import { linkSafeValue } from './subject';
 import { capabilityStatement } from './capability';
@@ -45,7 +46,20 @@ function fhirBase(publicUrl: string): string {
   return `${publicUrl}/fhir`;
 }
 
-function contextOf(req: Request, res: Response, deps: FhirRouterDeps): FhirContext {
+type AuditedRead = Parameters<FhirContext['audit']>[0][number];
+
+/** The results of other organizations among audited reads (own and refused ones left out), for the look-up statistics. */
+function resultsRead(events: AuditedRead[]): ResultsRead {
+  const read = events.filter((e) => (e.outcome ?? 'ok') === 'ok' && e.detail?.authorization !== 'own-organization' && e.resourceId && /^\d{1,18}$/.test(e.resourceId));
+  const ids = (type: string) => read.filter((e) => e.resourceType === type).map((e) => Number(e.resourceId));
+  return {
+    reports: ids('DiagnosticReport'),
+    studies: ids('ImagingStudy'),
+    observations: read.filter((e) => e.resourceType === 'Observation' && e.patientId !== undefined).map((e) => ({ id: Number(e.resourceId), patientId: e.patientId! })),
+  };
+}
+
+function contextOf(req: Request, res: Response, deps: FhirRouterDeps, lookups: LookupRecorder): FhirContext {
   const principal = principalOf(res);
   const practitioner = req.get('x-practitioner')?.slice(0, 200) || undefined;
   const requestId = res.locals.requestId as string;
@@ -56,11 +70,13 @@ function contextOf(req: Request, res: Response, deps: FhirRouterDeps): FhirConte
     requestId,
     base: fhirBase(deps.publicUrl),
     publicUrl: deps.publicUrl,
-    audit: (events) =>
-      recordAudit(
+    audit: async (events) => {
+      await recordAudit(
         deps.db,
         events.map((e) => ({ outcome: 'ok', ...e, organizationId: principal.organization.id, clientId: principal.clientId, practitioner, requestId })),
-      ),
+      );
+      await lookups(principal.organization.id, 'fhir', resultsRead(events));
+    },
   };
 }
 
@@ -92,6 +108,7 @@ function parseSearch(query: Record<string, string | string[]>): { params: Search
  */
 export function createFhirRouter(deps: FhirRouterDeps): Router {
   const router = Router();
+  const lookups = createLookupRecorder(deps.db);
   const byType = new Map(deps.providers.map((p) => [p.type, p]));
   const provider = (type: string) => {
     const p = byType.get(type);
@@ -111,7 +128,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     for (const type of at) {
       const path = new RegExp(`^/fhir/${type ? `${type}/` : ''}(?:\\$|%24)${op.name.replace(/[^A-Za-z0-9-]/g, '')}$`);
       const invoke = async (req: Request, res: Response, method: 'GET' | 'POST') =>
-        send(res, 200, await op.invoke({ method, type, query: req.query as Record<string, string | string[]>, body: req.body }, contextOf(req, res, deps)));
+        send(res, 200, await op.invoke({ method, type, query: req.query as Record<string, string | string[]>, body: req.body }, contextOf(req, res, deps, lookups)));
       router.get(path, requireScope(op.scope), (req, res) => invoke(req, res, 'GET'));
       router.post(path, requireScope(op.scope), operationBody, (req, res) => invoke(req, res, 'POST'));
     }
@@ -125,7 +142,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
       const base = name.split(':')[0]!.split('.')[0]!;
       if (!p.searchParams.some((s) => s.name === base)) throw badInput(`unknown search parameter ${name} for ${p.type}`, { location: name, code: 'unknown-search-parameter' });
     }
-    const ctx = contextOf(req, res, deps);
+    const ctx = contextOf(req, res, deps, lookups);
     const result = await p.search(params, page, ctx);
     const secret = deps.idHashSecret;
     send(res, 200, searchsetBundle(ctx.base, p.type, params, page, result, secret ? (v) => linkSafeValue(v, secret) : undefined));
@@ -139,7 +156,7 @@ export function createFhirRouter(deps: FhirRouterDeps): Router {
     const p = provider(String(req.params.type));
     if (!p.read) throw badInput(`${p.type} cannot be read here`, { code: 'read-not-supported' });
     if (!/^[A-Za-z0-9\-.]{1,64}$/.test(String(req.params.id))) throw badInput('a FHIR id is 1-64 letters, digits, "-" or "."', { location: 'id', code: 'invalid-id' });
-    send(res, 200, await p.read(String(req.params.id), contextOf(req, res, deps)));
+    send(res, 200, await p.read(String(req.params.id), contextOf(req, res, deps, lookups)));
   });
   return router;
 }

@@ -10,6 +10,8 @@ import { createPriorResultCheck, type PriorResultCheck } from './prior-results';
 export interface OrderTimeDeps {
   db: Knex;
   publicUrl: string;
+  /** HUB_VIEWER_URL: the OHIF viewer route study links open; none without it */
+  viewerUrl?: string;
   idHashSecret: string;
   metrics?: Metrics;
   /** how stale the catalog, qualifications and placements may be (default 1 s: see recognitionFactsCache) */
@@ -33,7 +35,7 @@ export interface OrderTime {
  */
 export function createOrderTimeRecognition(deps: OrderTimeDeps): OrderTime {
   const facts = recognitionFactsCache(deps.db, deps.factsStaleMs);
-  const check = createPriorResultCheck({ db: deps.db, facts, publicUrl: deps.publicUrl, idHashSecret: deps.idHashSecret, now: deps.now });
+  const check = createPriorResultCheck({ db: deps.db, facts, publicUrl: deps.publicUrl, viewerUrl: deps.viewerUrl, idHashSecret: deps.idHashSecret, now: deps.now });
   return {
     facts,
     check,

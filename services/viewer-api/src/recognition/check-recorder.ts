@@ -23,25 +23,26 @@ export interface CheckRecord {
 
 // Every check waiting, in one statement: ids taken first (so each caller learns its own), then
 // the checks, their audit rows and the roll-up deltas summed per day, organization and item.
+// The count and each first array are read through a sub-select so the plan is generic (see preparedQuery).
 const RECORD_BATCH = `
   with ids as (
-    select nextval(pg_get_serial_sequence('recognition_checks', 'id')) as id, ord from generate_series(1, $1::int) ord
+    select nextval(pg_get_serial_sequence('recognition_checks', 'id')) as id, ord from generate_series(1, (select $1::int)) ord
   ), c as (
     insert into recognition_checks (id, organization_id, client_id, practitioner, purpose, emergency_reason, person_id, item_id, asked_at, day, offered_ids, recognizable_ids, withheld)
     overriding system value
     select ids.id, u.organization_id, u.client_id, u.practitioner, u.purpose, u.emergency_reason, u.person_id, u.item_id, u.asked_at, u.day, u.offered::bigint[], u.recognizable::bigint[], u.withheld
-    from unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::timestamptz[], $10::date[], $11::text[], $12::text[], $13::int[])
+    from unnest((select $2::bigint[]), $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::timestamptz[], $10::date[], $11::text[], $12::text[], $13::int[])
       with ordinality as u(organization_id, client_id, practitioner, purpose, emergency_reason, person_id, item_id, asked_at, day, offered, recognizable, withheld, ord)
     join ids on ids.ord = u.ord
   ), a as (
     insert into audit_events (at, action, outcome, organization_id, client_id, practitioner, patient_id, resource_type, resource_id, purpose, emergency, request_id, detail)
     select x.at, 'recognition.check', 'ok', x.organization_id, x.client_id, x.practitioner, x.patient_id, 'RecognitionCheck', ids.id::text, x.purpose, x.emergency, x.request_id, x.detail::jsonb
-    from unnest($14::int[], $15::timestamptz[], $16::bigint[], $17::text[], $18::text[], $19::bigint[], $20::text[], $21::boolean[], $22::text[], $23::text[])
+    from unnest((select $14::int[]), $15::timestamptz[], $16::bigint[], $17::text[], $18::text[], $19::bigint[], $20::text[], $21::boolean[], $22::text[], $23::text[])
       as x(ord, at, organization_id, client_id, practitioner, patient_id, purpose, emergency, request_id, detail)
     join ids on ids.ord = x.ord
   ), d as (
     insert into recognition_daily_deltas (day, organization_id, item_id, checks, checks_recognizable, lookups)
-    select * from unnest($24::date[], $25::bigint[], $26::bigint[], $27::int[], $28::int[], $29::int[])
+    select * from unnest((select $24::date[]), $25::bigint[], $26::bigint[], $27::int[], $28::int[], $29::int[])
   )
   select id from ids order by ord`;
 

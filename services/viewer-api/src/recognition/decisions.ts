@@ -3,6 +3,7 @@ import type { Knex } from '@hub/shared/db';
 import { badInput, conflict, forbidden, notFound } from '@hub/shared/errors';
 import { localDate, type FactsCache } from '@hub/shared/recognition';
 import { z } from 'zod';
+import { retractMissedRepeats } from './retract-missed';
 
 /** Why a clinician declines a recognizable prior: the national list (国卫医发〔2022〕6号, art. 14), and other + text. */
 export const declineReasons = [
@@ -76,7 +77,8 @@ const sameDecision = (a: Record<string, unknown>, d: DecisionRequest) =>
  * recognizable; recognized only if not corrected since (the clinician saw the
  * old values: a new check shows the corrected ones). The same decision again is the same
  * decision (created: false); another one on the same result is a conflict. The first
- * recognized decision of a check is a repeat avoided, saving the item's price on the day.
+ * recognized decision of a check is a repeat avoided, saving the item's price on the day. A
+ * decision recorded after a repeat it covers retracts that missed repeat (retractMissedRepeats).
  */
 export async function recordDecision(
   db: Knex,
@@ -146,6 +148,8 @@ export async function recordDecision(
     if (firstRecognized) deltas.push({ day, organization_id: caller.organizationId, item_id: check.item_id, recognized: 1, saved_cny: price });
     if (firstDeclined) deltas.push({ day, organization_id: caller.organizationId, item_id: check.item_id, declined: 1 });
     if (deltas.length > 0) await trx('recognition_daily_deltas').insert(deltas);
+    // the repeats this decision covers were no missed repeats, though recorded as such before it
+    await retractMissedRepeats(trx, { decisionId: row.id, personId: check.person_id, itemId: check.item_id, organizationId: caller.organizationId, askedAt: check.asked_at, decidedAt: now });
     if (request.decision === 'declined') {
       await trx('recognition_reason_deltas').insert((request.reasons ?? []).map((reason) => ({ day, organization_id: caller.organizationId, item_id: check.item_id, reason })));
     }

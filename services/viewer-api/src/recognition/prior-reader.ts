@@ -35,9 +35,10 @@ export interface Priors {
 // For each asked (patient, item): the person (by the asker's MRN or the resident ID number),
 // every record of theirs, their results of the item across the region
 // (recognition_results_patient_item_idx per record) and their consents (consents_person_idx).
-// One statement for every check waiting, each asked in a lateral subquery.
+// One statement for every check waiting, each asked in a lateral subquery. The first array is
+// read through a sub-select so the plan is generic (see preparedQuery).
 const READ_BATCH = `
-  select u.ord, q.* from unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) with ordinality as u(organization_id, mrn, national_id_hash, item_id, ord)
+  select u.ord, q.* from unnest((select $1::bigint[]), $2::text[], $3::text[], $4::bigint[]) with ordinality as u(organization_id, mrn, national_id_hash, item_id, ord)
   cross join lateral (
     with recursive start_persons(id) as (
       select person_id from patients where u.mrn is not null and organization_id = u.organization_id and local_id = u.mrn

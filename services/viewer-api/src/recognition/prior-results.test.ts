@@ -1,6 +1,8 @@
 import { createRecognitionStage } from '@hub/index';
 import { readJson, startTestHub, testLogger, type TestHub } from '@hub/shared/testing';
-import { createOrderTimeRecognition } from '.';
+import { recognitionFactsCache } from '@hub/shared/recognition';
+import { checkSchema, createOrderTimeRecognition, createPriorResultCheck, priorResultsParameters } from '.';
+import { parseWith } from './schemas';
 import { createTestRegion, type TestRegion } from '../../../index/src/recognition/test-region';
 import { createFhirRouter } from '../fhir';
 
@@ -214,6 +216,28 @@ describe('the prior-result check and decisions', () => {
       expect(refused).toMatchObject({ status: 400, body: { resourceType: 'OperationOutcome' } });
       const cs = (await fhir('GET', 'metadata')).body;
       expect(cs.rest[0].operation).toEqual([{ name: 'prior-results', definition: expect.stringMatching(/\/fhir\/OperationDefinition\/prior-results$/) }]);
+    });
+
+    it('links a study to the configured OHIF viewer (HUB_VIEWER_URL) and, without one, gives no viewer link at all', async () => {
+      at('2026-03-10T09:00:00+08:00');
+      const viewerParts = (p: { parameter: Array<{ name: string; part?: Array<{ name: string; valueUrl?: string }> }> }) =>
+        p.parameter.filter((x) => x.name === 'result').flatMap((x) => x.part!.filter((y) => y.name === 'viewer').map((y) => y.valueUrl));
+      // this hub has no viewer configured: REST and FHIR answers link the study's FHIR and DICOMweb only
+      const rest = byOrg((await check({ patient: { mrn: 'P-H2' }, item: 'CT-CHEST' })).body.results, 'H1', '2026-03-01');
+      expect(Object.keys(rest.links).sort()).toEqual(['dicomweb', 'fhir']);
+      const op = await fhir('GET', `$prior-results?patient=${encodeURIComponent('urn:hub:organization:H2:mrn|P-H2')}&item=CT-CHEST`);
+      expect(op.status).toBe(200);
+      expect(viewerParts(op.body)).toEqual([]);
+
+      // with one: OHIF's viewer route with the study's UID, after the route's own query
+      const withViewer = createPriorResultCheck({ db: t.hub.db, facts: recognitionFactsCache(t.hub.db, 0), publicUrl: 'http://hub.example', viewerUrl: 'https://viewer.example.org/viewer?datasources=hub', idHashSecret: t.hub.idHashSecret, now: () => clock });
+      const answer = await withViewer(parseWith(checkSchema, { patient: { mrn: 'P-H2' }, item: 'CT-CHEST', practitioner: 'Dr Li' }), { organizationId: r.org('H2') });
+      const uids = answer.results.map((x) => x.study!.uid);
+      expect(answer.results.map((x) => x.links.viewer)).toEqual(uids.map((uid) => `https://viewer.example.org/viewer?datasources=hub&StudyInstanceUIDs=${uid}`));
+      expect(viewerParts(priorResultsParameters(answer) as unknown as Parameters<typeof viewerParts>[0])).toEqual(answer.results.map((x) => x.links.viewer));
+      // a lab result has no viewer
+      const lab = await withViewer(parseWith(checkSchema, { patient: { mrn: 'P-H2' }, item: 'LAB-K', practitioner: 'Dr Li' }), { organizationId: r.org('H2') });
+      expect(lab.results.every((x) => x.links.viewer === undefined)).toBe(true);
     });
   });
 });

@@ -42,6 +42,7 @@ export interface OfferedResult {
   study?: { uid: string; accession: string | null; modalities: string[]; bodyParts: string[] };
   /** text a physician wrote (a study's description, a report's title): shown for reference, never part of what is recognized */
   forReference?: Record<string, unknown>;
+  /** viewer: the study in the configured OHIF viewer (HUB_VIEWER_URL), absent without one */
   links: { fhir: string; dicomweb?: string; viewer?: string };
 }
 
@@ -61,6 +62,8 @@ export interface PriorResultCheckDeps {
   db: Knex;
   facts: FactsCache;
   publicUrl: string;
+  /** the OHIF viewer route a study's `links.viewer` opens (?StudyInstanceUIDs=); no viewer link without it */
+  viewerUrl?: string;
   idHashSecret: string;
   now?: () => Date;
 }
@@ -74,7 +77,7 @@ export type PriorResultCheck = (request: CheckRequest, caller: Caller) => Promis
  * only under the patient's consent or a stated emergency; otherwise only their number is said.
  */
 export function createPriorResultCheck(deps: PriorResultCheckDeps): PriorResultCheck {
-  const { db, publicUrl } = deps;
+  const { db, publicUrl, viewerUrl } = deps;
   const now = deps.now ?? (() => new Date());
   const record = createCheckRecorder(db);
   const readPriors = createPriorReader(db);
@@ -106,7 +109,7 @@ export function createPriorResultCheck(deps: PriorResultCheckDeps): PriorResultC
     });
     const version = facts.versionOf(item.id, today);
     const shown = found.results.filter((r) => r.organization_id === caller.organizationId || authorization.allowed);
-    const results = shown.map((r) => offered(facts, r, { caller: caller.organizationId, item, asker, today, version, publicUrl }));
+    const results = shown.map((r) => offered(facts, r, { caller: caller.organizationId, item, asker, today, version, publicUrl, viewerUrl }));
     const recognizable = results.filter((r) => r.recognizable);
     const others = shown.filter((r) => r.organization_id !== caller.organizationId).length;
 
@@ -188,10 +191,17 @@ function qualificationDetail(facts: RecognitionFacts, v: QualificationVerdict<{ 
   return 'the organization holds no quality-control qualification for this item or its category';
 }
 
+/** OHIF v3 opens a study at its viewer route with StudyInstanceUIDs (the route may carry a query of its own, e.g. a data source). */
+export function viewerLink(viewerUrl: string, studyUid: string): string {
+  const url = new URL(viewerUrl);
+  url.searchParams.append('StudyInstanceUIDs', studyUid);
+  return url.toString();
+}
+
 function offered(
   facts: RecognitionFacts,
   r: FoundRow,
-  ctx: { caller: number; item: { id: number; category: string; regionId: number }; asker: NonNullable<ReturnType<RecognitionFacts['asker']>>; today: string; version: ReturnType<RecognitionFacts['versionOf']>; publicUrl: string },
+  ctx: { caller: number; item: { id: number; category: string; regionId: number }; asker: NonNullable<ReturnType<RecognitionFacts['asker']>>; today: string; version: ReturnType<RecognitionFacts['versionOf']>; publicUrl: string; viewerUrl?: string },
 ): OfferedResult {
   const own = r.organization_id === ctx.caller;
   const qualification = own ? ('own-organization' as const) : qualificationAmong(facts.qualificationsOf(r.organization_id), ctx.item, ctx.asker, ctx.today);
@@ -233,7 +243,7 @@ function offered(
     links: {
       fhir: `${ctx.publicUrl}/fhir/ImagingStudy/${r.result_id}`,
       dicomweb: `${ctx.publicUrl}/dicomweb/studies/${uid}`,
-      viewer: `${ctx.publicUrl}/viewer?StudyInstanceUIDs=${encodeURIComponent(uid)}`,
+      ...(ctx.viewerUrl && uid ? { viewer: viewerLink(ctx.viewerUrl, uid) } : {}),
     },
   };
 }

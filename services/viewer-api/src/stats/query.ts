@@ -20,6 +20,7 @@ export interface StatisticsRow {
   item?: string;
   modality?: string | null;
   uploads: number;
+  /** results of other organizations shown by the organization's checks, or read through FHIR and DICOMweb (once a day each; /stats/recognition/lookups breaks these down) */
   lookups: number;
   checks: number;
   checksWithRecognizable: number;
@@ -43,24 +44,26 @@ export interface StatisticsRow {
 const MEASURES = ['uploads', 'films_avoided', 'lookups', 'checks', 'checks_recognizable', 'checks_decided', 'recognized', 'declined', 'missed', 'saved_cny', 'missed_cny'];
 
 // Each period is grouped on as its first day (a date is cheaper than text) and shown as text at the end.
-const periodText: Record<Period, string> = { day: `to_char(a.period, 'YYYY-MM-DD')`, month: `to_char(a.period, 'YYYY-MM')`, total: 'null::text' };
-const groupSql: Record<Grouping, string[]> = {
+export const periodText: Record<Period, string> = { day: `to_char(a.period, 'YYYY-MM-DD')`, month: `to_char(a.period, 'YYYY-MM')`, total: 'null::text' };
+export const groupSql: Record<Grouping, string[]> = {
   organization: ['o.code as organization', 'o.name as "organizationName"', 'o.kind', 'o.grade'],
   grade: ['o.grade'],
   kind: ['o.kind'],
   item: ['i.code as item'],
   modality: [`case when i.kind = 'imaging' then i.category end as modality`],
 };
-const groupKeys: Record<Grouping, string[]> = { organization: ['o.code', 'o.name', 'o.kind', 'o.grade'], grade: ['o.grade'], kind: ['o.kind'], item: ['i.code'], modality: [`case when i.kind = 'imaging' then i.category end`] };
+export const groupKeys: Record<Grouping, string[]> = { organization: ['o.code', 'o.name', 'o.kind', 'o.grade'], grade: ['o.grade'], kind: ['o.kind'], item: ['i.code'], modality: [`case when i.kind = 'imaging' then i.category end`] };
 const rowKeys: Record<Grouping, string[]> = { organization: ['organization'], grade: ['grade'], kind: ['kind'], item: ['item'], modality: ['modality'] };
 
-interface RollUps {
+export interface RollUps {
   daily: string;
   monthly: string;
   deltas: string;
 }
 const MEASURE_TABLES: RollUps = { daily: 'recognition_daily', monthly: 'recognition_monthly', deltas: 'recognition_daily_deltas' };
 const REASON_TABLES: RollUps = { daily: 'recognition_daily_reasons', monthly: 'recognition_monthly_reasons', deltas: 'recognition_reason_deltas' };
+/** Look-ups through FHIR and DICOMweb, by reader, source organization, item (or none) and channel (stats/lookups.ts). */
+export const LOOKUP_TABLES: RollUps = { daily: 'recognition_lookups_daily', monthly: 'recognition_lookups_monthly', deltas: 'recognition_lookup_deltas' };
 
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 const firstOfNextMonth = (day: string) => {
@@ -82,7 +85,7 @@ export function wholeMonths(from: string, to: string): { first: string; until: s
  * whole range, the monthly rows of its whole months and the daily rows of the days before and
  * after them (each a range of a primary key) — and always the deltas not folded yet.
  */
-function rangeRows(q: Pick<StatisticsQuery, 'from' | 'to' | 'by'>, tables: RollUps, columns: string[]): { sql: string; bindings: string[] } {
+export function rangeRows(q: Pick<StatisticsQuery, 'from' | 'to' | 'by'>, tables: RollUps, columns: string[]): { sql: string; bindings: string[] } {
   const cols = columns.join(', ');
   const fromDays = q.by === 'day' ? 'day' : q.by === 'month' ? `date_trunc('month', day)::date` : 'null::date';
   const months = q.by === 'day' ? null : wholeMonths(q.from, q.to);
@@ -134,14 +137,19 @@ export async function recognitionStatistics(db: Knex, q: StatisticsQuery, factor
       bindings: [...range.bindings, q.regionId],
     };
   };
-  const named = `${byOrganization ? 'join organizations o on o.id = a.organization_id' : ''} ${byItem ? 'join catalog_items i on i.id = a.item_id' : ''}`;
+  // (a look-up's item is null when its result maps to none)
+  const named = `${byOrganization ? 'join organizations o on o.id = a.organization_id' : ''} ${byItem ? 'left join catalog_items i on i.id = a.item_id' : ''}`;
 
   const measures = summed(MEASURE_TABLES, MEASURES);
+  // look-ups through FHIR and DICOMweb join those the checks showed, in the same lines
+  const readRange = rangeRows(q, LOOKUP_TABLES, ['region_id', 'organization_id', 'item_id', 'lookups']);
+  const reads = `select d.period, ${ids.map((c) => `d.${c}, `).join('')}${MEASURES.map((m) => (m === 'lookups' ? 'sum(d.lookups)::float8' : '0::float8') + ` as ${m}`).join(', ')}
+    from (${readRange.sql}) d where d.region_id = ? group by ${['d.period', ...ids.map((c) => `d.${c}`)].join(', ')}`;
   const { rows } = await db.raw(
     `select ${select.join(', ')}, ${MEASURES.map((m) => `sum(a.${m})::float8 as ${m}`).join(', ')}
-     from (${measures.sql}) a ${named}
+     from (${measures.sql} union all ${reads}) a ${named}
      group by ${keys.join(', ')} order by ${keys.join(', ')} limit ${MAX_ROWS + 1}`,
-    measures.bindings,
+    [...measures.bindings, ...readRange.bindings, q.regionId],
   );
   if (rows.length > MAX_ROWS) throw badInput(`more than ${MAX_ROWS} lines: ask for fewer days, months instead of days, or fewer groupings`, { location: 'group', code: 'too-many-rows' });
   const declined = summed(REASON_TABLES, ['declined'], ['reason']);

@@ -68,7 +68,7 @@ describe('the authority\'s statistics', () => {
   beforeAll(async () => {
     t = await startTestHub((hub) => {
       const recognition = createOrderTimeRecognition({ db: hub.db, publicUrl: hub.config.publicUrl, idHashSecret: hub.idHashSecret, factsStaleMs: 0, now: () => clock });
-      return [{ name: 'recognition', mount: (app) => app.use(recognition.router, createStatsRouter({ db: hub.db, facts: recognition.facts, savings: hub.config.savings, now: () => new Date('2026-04-30T12:00:00+08:00') })) }];
+      return [{ name: 'recognition', mount: (app) => app.use(recognition.router, createStatsRouter({ db: hub.db, facts: recognition.facts, savings: hub.config.savings, minCell: hub.config.statistics.minCell, now: () => new Date('2026-04-30T12:00:00+08:00') })) }];
     });
     r = await createTestRegion(t.hub.db, [
       { code: 'H1', grade: '3A', stoppedPrintingFilmOn: STOPPED.H1 },
@@ -242,6 +242,26 @@ describe('the authority\'s statistics', () => {
     const uploads = [...expected].filter(([k]) => k.startsWith('2026-03-') && k.includes('|H1|')).reduce((a, [, e]) => a + e.uploads, 0);
     expect(Number(h1March.uploads)).toBe(uploads);
     expect(h1March.grade).toBe('3A');
+  });
+
+  it('withholds a day\'s counts of 1 to 4 per organization and item (HUB_STATS_MIN_CELL=5), and only there', async () => {
+    const body = await readJson(await stats('from=2026-01-01&to=2026-04-30&by=day&group=organization,item'));
+    expect(body.minCell).toBe(5);
+    let withheld = 0;
+    for (const x of body.rows) {
+      const e = expected.get(`${x.period}|${x.organization}|${x.item}`) ?? empty();
+      for (const [shown, count] of [[x.uploads, e.uploads], [x.checks, e.checks], [x.recognized, e.recognized], [x.missedRepeats, e.missed]] as const) {
+        if (count > 0 && count < 5) {
+          expect(shown).toBeNull();
+          withheld += 1;
+        } else expect(shown).toBe(count);
+      }
+      if (e.missed > 0 && e.missed < 5) expect([x.missedCny, x.recognitionRate, x.suppressed]).toEqual([null, null, expect.arrayContaining(['missedRepeats', 'missedCny'])]);
+    }
+    expect(withheld).toBeGreaterThan(0);
+    // the same days without the item, or by month, are exact
+    const byOrganization = await readJson(await stats('from=2026-01-01&to=2026-04-30&by=day&group=organization'));
+    expect(byOrganization.rows.every((x: { suppressed?: string[]; uploads: number | null }) => x.suppressed === undefined && x.uploads !== null)).toBe(true);
   });
 
   it('is the authority\'s only, and refuses bad ranges', async () => {

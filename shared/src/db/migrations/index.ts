@@ -8,6 +8,7 @@ import * as recognitionCatalog from './0006_recognition_catalog';
 import * as blobReconcile from './0007_blob_reconcile';
 import * as blobSegments from './0008_blob_segments';
 import * as recognitionResults from './0009_recognition_results';
+import * as recognitionLookups from './0010_recognition_lookups';
 
 export interface Migration {
   name: string;
@@ -26,4 +27,5 @@ export const migrations: Migration[] = [
   { name: '0007_blob_reconcile', ...blobReconcile },
   { name: '0008_blob_segments', ...blobSegments },
   { name: '0009_recognition_results', ...recognitionResults },
+  { name: '0010_recognition_lookups', ...recognitionLookups },
 ];
