@@ -1,6 +1,6 @@
 import type { Hub, ServicePart } from '@hub/shared/runtime';
 import { scheduleOrphanSweeps } from './reconcile';
-import { indexDicom } from './imaging';
+import { indexDicom, indexDicomBatch } from './imaging';
 import { indexFhirBundle, indexHl7v2, indexLabBatch } from './lab';
 import { createRecognitionStage } from './recognition';
 import { createIndexWorker, type AcceptedKind, type IndexBatchHandler, type IndexHandler } from './worker';
@@ -19,6 +19,7 @@ export const indexHandlers: Partial<Record<AcceptedKind, IndexHandler>> = {
 
 /** Kinds also indexed a claimed batch at a time (set-based), falling back to indexHandlers. */
 export const indexBatchHandlers: Partial<Record<AcceptedKind, IndexBatchHandler>> = {
+  dicom: indexDicomBatch,
   hl7v2: indexLabBatch,
   fhir: indexLabBatch,
 };

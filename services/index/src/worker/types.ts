@@ -38,6 +38,8 @@ export type IndexHandler = (trx: Knex.Transaction, object: AcceptedObject, ctx: 
  * Turns a whole claimed batch of one kind into index rows at once (set-based statements
  * instead of a few per object), inside a savepoint: all of it or none. When it throws, the
  * worker rolls it back and indexes the same objects one by one with the kind's IndexHandler,
- * so a bad object still fails alone and the others are indexed.
+ * so a bad object still fails alone and the others are indexed. It may also return objects
+ * it left alone (one it could not read, say): the worker indexes those one by one after it,
+ * and the rest of the batch stands.
  */
-export type IndexBatchHandler = (trx: Knex.Transaction, objects: AcceptedObject[], ctx: IndexContext) => Promise<void>;
+export type IndexBatchHandler = (trx: Knex.Transaction, objects: AcceptedObject[], ctx: IndexContext) => Promise<void | AcceptedObject[]>;

@@ -93,6 +93,21 @@ describe('index workers', () => {
     expect(await t.db('indexed_probe').whereIn('accepted_id', more).orderBy('accepted_id').pluck('identity')).toEqual(['set-4', 'set-6']);
   });
 
+  it('indexes what a batch handler leaves one by one after it, and keeps the rest of its batch', async () => {
+    const ids = [await accept('left-1'), await accept('bad-left-2'), await accept('left-3')];
+    const leaving: IndexBatchHandler = async (trx, objects) => {
+      for (const o of objects.filter((o) => !o.identity.startsWith('bad'))) await trx('indexed_probe').insert({ accepted_id: o.id, identity: `${o.identity} (batch)` });
+      return objects.filter((o) => o.identity.startsWith('bad'));
+    };
+    await createIndexWorker({ db: t.db, databaseUrl: t.url, ctx, handlers: { hl7v2: record }, batchHandlers: { hl7v2: leaving }, loops: 1, batchSize: 50, pollMs: 60_000 }).drain();
+    expect(await t.db('accepted_objects').whereIn('id', ids).orderBy('id').select('state', 'error')).toEqual([
+      { state: 'indexed', error: null },
+      { state: 'failed', error: 'no patient identifier' },
+      { state: 'indexed', error: null },
+    ]);
+    expect(await t.db('indexed_probe').whereIn('accepted_id', ids).orderBy('accepted_id').pluck('identity')).toEqual(['left-1 (batch)', 'left-3 (batch)']);
+  });
+
   it('orders a claimed batch by kind, then study or patient, keeping the accepted order within one', () => {
     const object = (id: number, kind: AcceptedObject['kind'], summary: Record<string, unknown>): AcceptedObject => ({ id, kind, organizationId: 1, identity: String(id), sha256: '', size: 1, blobKey: 'k', blobOffset: null, source: 't', summary, attempts: 0, receivedAt: new Date() });
     const lab = (id: number, localId: string) => object(id, 'hl7v2', { groups: [{ patient: { localId } }] });

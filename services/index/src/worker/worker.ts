@@ -65,8 +65,8 @@ export function createIndexWorker(options: IndexWorkerOptions): IndexWorker {
 
   /**
    * Claims one batch and indexes it in one transaction, in lock order (see lockOrder): each
-   * run of one kind with a batch handler in one savepoint, else (or when that fails) each
-   * object in a savepoint of its own. Returns how many were claimed.
+   * run of one kind with a batch handler in one savepoint, else (or when that fails, and for
+   * what it leaves) each object in a savepoint of its own. Returns how many were claimed.
    */
   async function indexBatch(): Promise<number> {
     return db.transaction(async (trx) => {
@@ -83,16 +83,17 @@ export function createIndexWorker(options: IndexWorkerOptions): IndexWorker {
         const run = objects.slice(start, end);
         start = end;
         const batchHandler = options.batchHandlers?.[kind];
+        let oneByOne = run;
         if (batchHandler) {
           try {
-            await trx.transaction((sp) => batchHandler(sp, run, ctx));
-            done.push(...run);
-            continue;
+            const left = new Set(((await trx.transaction((sp) => batchHandler(sp, run, ctx))) ?? []).map((o) => o.id));
+            done.push(...run.filter((o) => !left.has(o.id)));
+            oneByOne = run.filter((o) => left.has(o.id));
           } catch (err) {
             ctx.log.info({ kind, objects: run.length, err }, 'batch indexing failed; indexing its objects one by one');
           }
         }
-        for (const object of run) if (await indexOne(trx, object)) done.push(object);
+        for (const object of oneByOne) if (await indexOne(trx, object)) done.push(object);
       }
       if (done.length > 0) {
         // clock_timestamp(), not now(): when the batch was written, just before it becomes visible, not when it was claimed
