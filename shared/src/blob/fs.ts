@@ -50,8 +50,9 @@ async function writeBuffer(tmp: string, body: Buffer, expected: Expected): Promi
   const handle = await open(tmp, 'wx');
   try {
     await handle.writeFile(body);
-    // before the rename publishes it: never data still in the page cache
-    await handle.sync();
+    // before the rename publishes it: never data still in the page cache (fdatasync: the data and
+    // the size, without the timestamps fsync would also write)
+    await handle.datasync();
   } finally {
     await handle.close();
   }

@@ -38,7 +38,27 @@ export type InstanceOutcome =
   | ({ ok: true; outcome: Accepted['outcome']; acceptedId: number } & Required<InstanceUids>)
   | ({ ok: false; status: number; code: string; reason: string } & InstanceUids);
 
-export type AcceptInstance = (file: SpooledInstance, from: InstanceSource) => Promise<InstanceOutcome>;
+/** What is already accepted under one SOP Instance UID, looked up ahead (see AcceptInstance.lookAhead). */
+export interface EarlierVersions {
+  sopInstanceUid: string;
+  rows: Promise<EarlierRow[]>;
+}
+
+interface EarlierRow {
+  id: string | number;
+  organization_id: string | number;
+  data_set_sha256: string | null;
+}
+
+export interface AcceptInstance {
+  (file: SpooledInstance, from: InstanceSource, earlier?: EarlierVersions): Promise<InstanceOutcome>;
+  /**
+   * Starts looking up the versions accepted under a SOP Instance UID the door already knows
+   * (C-STORE names it in the command, before the data set arrives), so the look-up runs while
+   * the data set is still on the wire. Used only if the data set names the same UID.
+   */
+  lookAhead(sopInstanceUid: string): EarlierVersions;
+}
 
 /**
  * The DICOM accept, behind both doors: read the header from the spooled Part-10 file, check
@@ -76,10 +96,18 @@ export function createInstanceAcceptance(deps: InstanceAcceptanceDeps): AcceptIn
    * accepted_objects_identity_key). Another organization's instance of the same UID is refused;
    * the same data set through another door (other file meta) is the same push.
    */
-  async function earlierVersions(header: InstanceHeader, from: InstanceSource, dataSetSha256: string | undefined): Promise<number | undefined> {
-    const rows = (await deps.db('accepted_objects')
-      .where({ kind: 'dicom', identity: header.sopInstanceUid })
-      .select('id', 'organization_id', deps.db.raw(`summary->>'dataSetSha256' as data_set_sha256`))) as Array<{ id: string | number; organization_id: string | number; data_set_sha256: string | null }>;
+  const lookAhead = (sopInstanceUid: string): EarlierVersions => {
+    const rows = deps.db('accepted_objects')
+      .where({ kind: 'dicom', identity: sopInstanceUid })
+      .select('id', 'organization_id', deps.db.raw(`summary->>'dataSetSha256' as data_set_sha256`))
+      .then((found) => found as EarlierRow[]);
+    // awaited (or dropped with its data set) later: a failure now must not go unhandled
+    rows.catch(() => undefined);
+    return { sopInstanceUid, rows };
+  };
+
+  async function earlierVersions(header: InstanceHeader, from: InstanceSource, dataSetSha256: string | undefined, earlier: EarlierVersions | undefined): Promise<number | undefined> {
+    const rows = await (earlier?.sopInstanceUid === header.sopInstanceUid ? earlier : lookAhead(header.sopInstanceUid)).rows;
     if (rows.some((r) => Number(r.organization_id) !== from.organizationId)) {
       throw forbidden(`SOP Instance UID ${header.sopInstanceUid} is held by another organization`, { code: 'instance-held-by-another-organization', location: '(0008,0018) SOP Instance UID' });
     }
@@ -87,13 +115,13 @@ export function createInstanceAcceptance(deps: InstanceAcceptanceDeps): AcceptIn
     return same ? Number(same.id) : undefined;
   }
 
-  return async (file, from) => {
+  const acceptInstance = async (file: SpooledInstance, from: InstanceSource, earlier?: EarlierVersions): Promise<InstanceOutcome> => {
     let header: InstanceHeader | undefined;
     try {
       header = await readHeaderOf(file);
       await check(header, from);
       const uids = { sopClassUid: header.sopClassUid, sopInstanceUid: header.sopInstanceUid, studyInstanceUid: header.studyInstanceUid, seriesInstanceUid: header.seriesInstanceUid };
-      const sameDataSet = await earlierVersions(header, from, file.dataSetSha256);
+      const sameDataSet = await earlierVersions(header, from, file.dataSetSha256, earlier);
       if (sameDataSet !== undefined) return { ok: true, outcome: 'duplicate', acceptedId: sameDataSet, ...uids };
       const accepted = await deps.accept({
         kind: 'dicom',
@@ -126,4 +154,5 @@ export function createInstanceAcceptance(deps: InstanceAcceptanceDeps): AcceptIn
       };
     }
   };
+  return Object.assign(acceptInstance, { lookAhead });
 }

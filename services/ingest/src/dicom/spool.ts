@@ -200,7 +200,8 @@ export function createSpool(dir: string, memoryLimit = DEFAULT_SPOOL_MEMORY_LIMI
         if (!name.endsWith('.part')) continue;
         const file = path.join(dir, name);
         const info = await stat(file).catch(() => undefined);
-        if (info && Date.now() - info.mtimeMs >= olderThanMs) {
+        // 0: every file (a file written this very millisecond may carry an mtime a little ahead of Date.now())
+        if (info && (olderThanMs <= 0 || Date.now() - info.mtimeMs >= olderThanMs)) {
           await rm(file, { force: true });
           removed++;
         }

@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { Dataset, Scp, constants, responses, type association, type requests } from 'dcmjs-dimse';
 import { encodeFileMeta, storageSopClass } from '@hub/shared/dicom';
 import type { Logger } from '@hub/shared/log';
-import { DicomStatus, statusHex, type AcceptInstance, type Spool, type SpoolWriter } from '../dicom';
+import { DicomStatus, statusHex, type AcceptInstance, type EarlierVersions, type Spool, type SpoolWriter } from '../dicom';
 import type { SenderCheck } from './senders';
 import { chooseTransferSyntax } from './transfer-syntax';
 
@@ -24,7 +24,8 @@ export interface ScpDeps {
 /** Error Comment (0000,0902) is an LO: 64 characters of the default repertoire. */
 const errorComment = (text: string) => text.replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
 const SPOOLED = Symbol('spooled instance');
-type StoreRequest = requests.CStoreRequest & { [SPOOLED]?: SpoolWriter };
+const EARLIER = Symbol('earlier versions');
+type StoreRequest = requests.CStoreRequest & { [SPOOLED]?: SpoolWriter; [EARLIER]?: EarlierVersions };
 
 /**
  * One association with a PACS, on dcmjs-dimse's Scp. The caller is bound to its organization
@@ -115,6 +116,8 @@ export function scpFor(deps: ScpDeps) {
       const writer = deps.spool.create({ dataSetAt: prefix.length });
       writer.write(prefix);
       (request as StoreRequest)[SPOOLED] = writer;
+      // the versions already accepted under this UID, looked up while the data set arrives
+      if (this.organizationId !== undefined) (request as StoreRequest)[EARLIER] = deps.acceptInstance.lookAhead(request.getAffectedSopInstanceUid());
       this.receiving = writer;
       return this.withBackpressure(writer);
     }
@@ -161,7 +164,9 @@ export function scpFor(deps: ScpDeps) {
     private async store(request: StoreRequest): Promise<responses.CStoreResponse> {
       const response = CStoreResponse.fromRequest(request);
       const writer = request[SPOOLED];
+      const earlier = request[EARLIER];
       delete request[SPOOLED];
+      delete request[EARLIER];
       try {
         if (!writer || this.organizationId === undefined) throw new Error('C-STORE without a data set');
         const file = await writer.finished().catch((err: unknown) => {
@@ -173,7 +178,7 @@ export function scpFor(deps: ScpDeps) {
           response.setErrorComment(errorComment('the hub cannot take the instance now; retry later'));
           return response;
         }
-        const outcome = await deps.acceptInstance(file, { organizationId: this.organizationId, door: 'c-store', callingAeTitle: this.callingAeTitle });
+        const outcome = await deps.acceptInstance(file, { organizationId: this.organizationId, door: 'c-store', callingAeTitle: this.callingAeTitle }, earlier);
         if (outcome.ok) {
           response.setStatus(Status.Success);
         } else {
