@@ -2,6 +2,7 @@ import { copyCeiling } from './benchmarks/copy-ceiling';
 import { cstore } from './benchmarks/cstore';
 import { ingestMemory } from './benchmarks/ingest-memory';
 import { mllp } from './benchmarks/mllp';
+import { observationsTenMillion } from './benchmarks/observations-10m';
 import { qidoBenchmark } from './benchmarks/qido';
 import { qidoMillion } from './benchmarks/qido-1m';
 import { stowBenchmark } from './benchmarks/stow';
@@ -22,16 +23,16 @@ import { recognitionBenchmark } from './recognition';
  * Orthanc can be measured there without ever being reachable from outside, and the hub
  * gets the same network path. Without root, only the hub is measured.
  */
-const benchmarks: Benchmark[] = [cstore, stowBenchmark, wado, qidoBenchmark, ingestMemory, copyCeiling, mllp, qidoMillion, recognitionBenchmark];
+const benchmarks: Benchmark[] = [cstore, stowBenchmark, wado, qidoBenchmark, ingestMemory, copyCeiling, mllp, qidoMillion, observationsTenMillion, recognitionBenchmark];
 /** Run only when named: it takes long and needs only the hub. */
-const onlyWhenNamed = new Set(['qido-1m', 'recognition']);
+const onlyWhenNamed = new Set(['qido-1m', 'observations-10m', 'recognition']);
 const needsOrthanc = new Set(['cstore', 'stow', 'wado', 'qido', 'ingest-memory']);
 
 function usage(): string {
   return [
-    'usage: npm run bench [-- NAME…]      (no name: every benchmark but qido-1m)',
+    'usage: npm run bench [-- NAME…]      (no name: every benchmark but qido-1m, observations-10m and recognition)',
     '',
-    ...benchmarks.map((b) => `  ${b.name.padEnd(14)} ${b.description}`),
+    ...benchmarks.map((b) => `  ${b.name.padEnd(16)} ${b.description}`),
     '',
     'sizes (environment):',
     ...Object.values(sizeVariables).map(([variable, fallback, doc]) => `  ${variable.padEnd(24)} ${String(fallback).padStart(8)}  ${doc}`),
@@ -39,6 +40,7 @@ function usage(): string {
     '  BENCH_TARGETS   hub,orthanc   the servers to measure',
     `  BENCH_NETNS     ${DEFAULT_NAMESPACE}      network namespace name; "off" runs without one (hub only)`,
     '  BENCH_KEEP      keep the scratch folder (logs, data) after the run',
+    '  BENCH_HUB_DIR   the hub\'s folder, kept between runs: a second recognition run reuses the region generated in it',
   ].join('\n');
 }
 

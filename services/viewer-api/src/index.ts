@@ -5,6 +5,8 @@ import { createOrderTimeRecognition, createRecognitionRouter } from './recogniti
 import { createStatsRouter } from './stats';
 
 export * from './recognition';
+// for the observation benchmark, which explains the searches' SQL on generated data
+export { createDiagnosticReportProvider, createObservationProvider, type FhirContext, type SearchPage, type SearchParams } from './fhir';
 export * from './stats';
 
 /** The FHIR resource types served; each result kind adds its providers. */

@@ -21,6 +21,8 @@ export interface Sizes {
   mllpMessages: number;
   mllpWindow: number;
   copyMessages: number;
+  obsMillions: number;
+  obsQueries: number;
 }
 
 export const sizeVariables: Record<keyof Sizes, [variable: string, fallback: number, doc: string]> = {
@@ -35,6 +37,8 @@ export const sizeVariables: Record<keyof Sizes, [variable: string, fallback: num
   mllpMessages: ['BENCH_MLLP_MESSAGES', 2000, 'ORU^R01 messages per MLLP run'],
   mllpWindow: ['BENCH_MLLP_WINDOW', 32, 'messages a pipelining connection sends ahead of their ACKs'],
   copyMessages: ['BENCH_COPY_MESSAGES', 50_000, 'messages worth of rows loaded by COPY'],
+  obsMillions: ['BENCH_OBS_MILLIONS', 10, 'millions of observations generated in the hub database for observations-10m'],
+  obsQueries: ['BENCH_OBS_QUERIES', 200, 'searches of each kind in observations-10m (after 10 warm-up searches)'],
 };
 
 export function sizesFromEnvironment(env: NodeJS.ProcessEnv): Sizes {
@@ -127,7 +131,7 @@ export class BenchContext {
       await current.stop();
     }
     this.say(`  starting ${name}…`);
-    const dir = await this.dir(name);
+    const dir = name === 'hub' && process.env.BENCH_HUB_DIR ? await keptDir(process.env.BENCH_HUB_DIR) : await this.dir(name);
     const target =
       name === 'hub'
         ? await startHub({ dir, callingAe: process.env.BENCH_CALLING_AE || 'BENCHSCU', sendingFacility: process.env.BENCH_SENDING_FACILITY || 'BENCHLIS' })
@@ -183,6 +187,16 @@ export class BenchContext {
     if (process.env.BENCH_KEEP) this.say(`scratch folder kept: ${this.workDir}`);
     else await rm(this.workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * BENCH_HUB_DIR: the hub's folder, kept between runs (never removed), so a second run starts
+ * the hub on the database the first one filled — the recognition region, for instance.
+ */
+async function keptDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755);
+  return dir;
 }
 
 /** The memory columns of a row: the server process's peak RSS and its PostgreSQL's peak PSS, MB. */

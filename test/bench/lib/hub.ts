@@ -47,7 +47,9 @@ export async function startHub(options: HubOptions): Promise<Target> {
     HUB_TOKEN_TTL_SECONDS: '86400',
     LOG_LEVEL: 'warn',
   };
-  const server = startServer(process.execPath, ['--import', 'tsx', 'services/hub/src/main.ts'], { env, cwd: repoRoot, logFile: path.join(options.dir, 'hub.log') });
+  // BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=…": a profile of the hub, written when it stops
+  const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const server = startServer(process.execPath, [...nodeArgs, '--import', 'tsx', 'services/hub/src/main.ts'], { env, cwd: repoRoot, logFile: path.join(options.dir, 'hub.log') });
   try {
     await server.waitForOutput(/is ready/, 180_000);
   } catch (err) {
@@ -56,7 +58,7 @@ export async function startHub(options: HubOptions): Promise<Target> {
   }
 
   const base = `http://127.0.0.1:${httpPort}`;
-  const secrets = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
+  const secrets = JSON.parse(await readFile(path.join(dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string; idHashSecret: string };
   const databaseUrl = `postgres://hub:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${pgPort}/postgres`;
   const credentials = JSON.parse(await readFile(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as Array<{ organization: string; clientId: string; clientSecret: string }>;
   const client = credentials.find((c) => c.organization === ORGANIZATION);
@@ -82,6 +84,8 @@ export async function startHub(options: HubOptions): Promise<Target> {
     dicom: { host: '127.0.0.1', port: dicomPort, calledAe: 'HUB', callingAe: options.callingAe },
     mllp: { host: '127.0.0.1', port: mllpPort, sendingFacility: options.sendingFacility },
     databaseUrl,
+    fhir: `${base}/fhir`,
+    idHashSecret: secrets.idHashSecret,
     groups: () => hubGroups(server.pid),
     exited: () => server.ended(),
     stop: () => server.stop(),

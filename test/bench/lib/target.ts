@@ -14,6 +14,10 @@ export interface Target {
   mllp?: { host: string; port: number; sendingFacility: string };
   /** The server's PostgreSQL, for the generators that write index rows directly. */
   databaseUrl: string;
+  /** The FHIR R4 base (hub only). */
+  fhir?: string;
+  /** The key national IDs are hashed with, for generators that write persons directly (hub only). */
+  idHashSecret?: string;
   /** The processes to measure, by group name ("hub", "hub postgres"). */
   groups(): Promise<ProcessGroups>;
   /** Why the server is no longer running (exit code and last output), or undefined while it runs. */
