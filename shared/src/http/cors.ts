@@ -21,7 +21,8 @@ export function cors(origins: string[]): RequestHandler {
     if (!preflight) return next();
     if (any || allowed.has(origin)) {
       res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, OPTIONS');
-      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Accept, Content-Type, X-Practitioner, X-Request-Id');
+      // X-Emergency-Reason: a browser viewer reading without the patient's consent in an emergency states why
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Accept, Content-Type, X-Practitioner, X-Emergency-Reason, X-Request-Id');
       res.setHeader('Access-Control-Max-Age', '600');
     }
     // an origin not allowed gets no CORS headers, and the browser refuses the request

@@ -119,6 +119,7 @@ describe('WADO-RS', () => {
       expect(res.status).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
       expect(res.headers.get('access-control-allow-headers')).toContain('Authorization');
+      expect(res.headers.get('access-control-allow-headers')).toContain('X-Emergency-Reason');
     }
     const res = await fetch(`${t.baseUrl}/dicomweb/studies/${study}/metadata`, { headers: { origin: 'http://viewer.example', authorization: `Bearer ${token}` } });
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
