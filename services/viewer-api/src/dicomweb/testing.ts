@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createIndexWorker, indexHandlers } from '@hub/index';
+import { createIndexWorker, indexBatchHandlers, indexHandlers } from '@hub/index';
 import { parseInstanceHeader } from '@hub/shared/dicom';
 import { findOrganization, createOrganization } from '@hub/shared/org';
 import { testLogger } from '@hub/shared/testing';
@@ -20,7 +20,7 @@ export async function indexInstances(hub: Hub, organizationCode: string, files: 
     const summary = { ...header, warnings: [], ...(pixelData ? { pixelData: { offset: pixelData.offset, length: pixelData.length, encapsulated: pixelData.encapsulated } } : {}), ...summaryPatch };
     await hub.db('accepted_objects').insert({ kind: 'dicom', organization_id: org.id, identity: header.sopInstanceUid, sha256, size: bytes.length, blob_key: key, source: 'test', summary: JSON.stringify(summary) });
   }
-  const worker = createIndexWorker({ db: hub.db, databaseUrl: hub.databaseUrl, ctx: { blob: hub.blob, log: testLogger(), idHashSecret: hub.idHashSecret }, handlers: indexHandlers, loops: 1, batchSize: 100, pollMs: 60_000 });
+  const worker = createIndexWorker({ db: hub.db, databaseUrl: hub.databaseUrl, ctx: { blob: hub.blob, log: testLogger(), idHashSecret: hub.idHashSecret }, handlers: indexHandlers, batchHandlers: indexBatchHandlers, loops: 1, batchSize: 100, pollMs: 60_000 });
   await worker.drain();
   const failed = await hub.db('accepted_objects').where({ state: 'failed' }).select('error');
   if (failed.length > 0) throw new Error(`indexing failed: ${failed.map((f) => f.error).join('; ')}`);
